@@ -1,0 +1,651 @@
+"""
+The phi architecture (phi-1, phi-1.5, phi-2) in one file.
+
+It computes exactly what Hugging Face `transformers`' PhiForCausalLM computes, loads the official weights
+and writes weights that `transformers` loads back. Read it top to bottom:
+
+    PhiConfig            the shapes, with the official presets
+    attention()          scaled dot-product attention with three interchangeable backends
+    rotary embedding     partial rotary: only the first `rotary_dim` dims of each head are rotated
+    Attention, MLP,      one block = LayerNorm, then attention and MLP *in parallel* on the same input
+    Block, Phi
+    KV cache             preallocated, for generation
+    safetensors          a small reader/writer (the format is simple enough to write by hand)
+    from_pretrained /    official weights in, HF-compatible weights out
+    save_pretrained
+"""
+
+import json
+import math
+import os
+import re
+import struct
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+
+@dataclass
+class PhiConfig:
+    vocab_size: int = 51200  # the official models pad the 50295-token CodeGen vocabulary to 51200 rows
+    block_size: int = 2048  # context length
+    n_layer: int = 24
+    n_head: int = 32
+    n_embd: int = 2048
+    n_inner: int | None = None  # MLP width; None means 4 * n_embd
+    head_dim: int | None = None  # None means n_embd // n_head
+    rotary_dim: int | None = None  # dims of each head that get rotary; None means half the head
+    embd_pdrop: float = 0.0
+    resid_pdrop: float = 0.0
+    attn_pdrop: float = 0.0
+    layer_norm_eps: float = 1e-5
+    rope_theta: float = 10000.0
+
+    def __post_init__(self):
+        if self.n_inner is None:
+            self.n_inner = 4 * self.n_embd
+        if self.head_dim is None:
+            if self.n_embd % self.n_head:
+                raise ValueError(f"n_embd={self.n_embd} is not divisible by n_head={self.n_head}: "
+                                 "change one of them or set head_dim explicitly")
+            self.head_dim = self.n_embd // self.n_head
+        if self.rotary_dim is None:
+            self.rotary_dim = self.head_dim // 2
+        if self.rotary_dim % 2 or not 0 < self.rotary_dim <= self.head_dim:
+            raise ValueError(f"rotary_dim={self.rotary_dim} must be even and in (0, head_dim={self.head_dim}]")
+
+    @classmethod
+    def from_name(cls, name, **overrides):
+        if name not in PRESETS:
+            raise ValueError(f"unknown model preset {name!r}; choose one of {', '.join(PRESETS)}")
+        return cls(**{**PRESETS[name], **overrides})
+
+
+# The official shapes (see the phi-1, phi-1.5 and phi-2 model cards), then small ones for a laptop.
+PRESETS = {
+    "phi-1": dict(n_layer=24, n_head=32, n_embd=2048, n_inner=8192, rotary_dim=32),
+    "phi-1-small": dict(n_layer=20, n_head=16, n_embd=1024, n_inner=4096, rotary_dim=32),
+    "phi-1.5": dict(n_layer=24, n_head=32, n_embd=2048, n_inner=8192, rotary_dim=32),
+    "phi-2": dict(n_layer=32, n_head=32, n_embd=2560, n_inner=10240, rotary_dim=32, resid_pdrop=0.1),
+    # a few million parameters: learns simple stories on a laptop CPU in minutes
+    "phi-toy": dict(vocab_size=4096, block_size=256, n_layer=4, n_head=4, n_embd=128, rotary_dim=16),
+    "phi-mini": dict(vocab_size=8192, block_size=512, n_layer=8, n_head=8, n_embd=384, rotary_dim=24),
+}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Attention. q, k, v are (B, H, T, D). Causal masking is aligned bottom-right: with a KV cache the queries are
+# the *last* Tq positions of the Tk keys, so query i may see keys j <= i + (Tk - Tq).
+
+ATTENTION_BACKENDS = ("auto", "triton", "sdpa", "math")
+
+
+def math_attention(q, k, v, dropout_p=0.0):
+    """The reference a reader learns from: softmax(q k^T / sqrt(d)) v with the scores in fp32, because
+    phi-2's scores overflow fp16."""
+    Tq, Tk = q.size(-2), k.size(-2)
+    scores = (q.float() @ k.float().transpose(-2, -1)) / math.sqrt(q.size(-1))
+    visible = torch.ones(Tq, Tk, dtype=torch.bool, device=q.device).tril(diagonal=Tk - Tq)
+    scores = scores.masked_fill(~visible, float("-inf"))
+    probs = F.dropout(scores.softmax(dim=-1), p=dropout_p)
+    return (probs @ v.float()).to(q.dtype)
+
+
+def sdpa_attention(q, k, v, dropout_p=0.0):
+    Tq, Tk = q.size(-2), k.size(-2)
+    if Tq == Tk:
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+    # SDPA's is_causal aligns top-left, so a chunk of queries against a longer cache needs an explicit mask
+    # (a single decoded token sees the whole cache and needs none).
+    mask = None if Tq == 1 else torch.ones(Tq, Tk, dtype=torch.bool, device=q.device).tril(diagonal=Tk - Tq)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+
+
+_fallbacks_reported = set()
+
+
+def triton_attention(q, k, v, dropout_p=0.0):
+    from kernels import flash_attention, supports  # imported lazily: triton is Linux-only
+
+    reason = supports(q, k, v, dropout_p)
+    if reason is None:
+        return flash_attention(q, k, v, causal=True, dropout_p=dropout_p)
+    if reason not in _fallbacks_reported:
+        _fallbacks_reported.add(reason)
+        warnings.warn(f"the Triton attention kernel does not support this call ({reason}); using SDPA instead")
+    return sdpa_attention(q, k, v, dropout_p)
+
+
+def attention(q, k, v, backend="auto", dropout_p=0.0):
+    if backend == "auto":
+        backend = "triton" if q.is_cuda and sys.platform == "linux" else "sdpa"
+    if backend == "triton":
+        return triton_attention(q, k, v, dropout_p)
+    if backend == "sdpa":
+        return sdpa_attention(q, k, v, dropout_p)
+    if backend == "math":
+        return math_attention(q, k, v, dropout_p)
+    raise ValueError(f"unknown attention backend {backend!r}; choose one of {', '.join(ATTENTION_BACKENDS)}")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Rotary position embedding (GPT-NeoX "rotate half" convention), applied to the first rotary_dim dims only.
+
+def rotary_tables(rotary_dim, max_len, theta):
+    """cos and sin for every position, (max_len, rotary_dim), always in fp32 so that long positions stay exact."""
+    inv_freq = 1.0 / (theta ** (torch.arange(0, rotary_dim, 2, dtype=torch.float32) / rotary_dim))
+    freqs = torch.outer(torch.arange(max_len, dtype=torch.float32), inv_freq)
+    angles = torch.cat((freqs, freqs), dim=-1)
+    return angles.cos(), angles.sin()
+
+
+def apply_rotary(x, cos, sin):
+    """x is (B, H, T, D); cos and sin are (T, rotary_dim). Dims past rotary_dim pass through unchanged."""
+    rot_dim = cos.size(-1)
+    x_rot, x_pass = x[..., :rot_dim].float(), x[..., rot_dim:]
+    x1, x2 = x_rot.chunk(2, dim=-1)
+    rotated = torch.cat((-x2, x1), dim=-1)
+    x_rot = x_rot * cos + rotated * sin
+    return torch.cat((x_rot.to(x.dtype), x_pass), dim=-1)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The model
+
+class KVCache:
+    """Keys and values of every layer for up to max_seq_len positions, allocated once."""
+
+    def __init__(self, batch_size, n_head, max_seq_len, head_dim, dtype, device):
+        shape = (batch_size, n_head, max_seq_len, head_dim)
+        self.k = torch.zeros(shape, dtype=dtype, device=device)
+        self.v = torch.zeros(shape, dtype=dtype, device=device)
+
+    def update(self, start_pos, k, v):
+        """Store the new positions and return keys and values for everything up to them."""
+        B, end = k.size(0), start_pos + k.size(2)
+        self.k[:B, :, start_pos:end] = k
+        self.v[:B, :, start_pos:end] = v
+        return self.k[:B, :, :end], self.v[:B, :, :end]
+
+
+class Attention(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.n_head, self.head_dim = config.n_head, config.head_dim
+        inner = config.n_head * config.head_dim
+        self.q_proj = nn.Linear(config.n_embd, inner)
+        self.k_proj = nn.Linear(config.n_embd, inner)
+        self.v_proj = nn.Linear(config.n_embd, inner)
+        self.dense = nn.Linear(inner, config.n_embd)
+        self.attn_pdrop = config.attn_pdrop
+        self.kv_cache = None
+
+    def forward(self, x, cos, sin, backend, start_pos=None):
+        B, T, _ = x.shape
+        q, k, v = (proj(x).view(B, T, self.n_head, self.head_dim).transpose(1, 2)
+                   for proj in (self.q_proj, self.k_proj, self.v_proj))
+        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        if start_pos is not None:
+            k, v = self.kv_cache.update(start_pos, k, v)
+        y = attention(q, k, v, backend, self.attn_pdrop if self.training else 0.0)
+        return self.dense(y.transpose(1, 2).reshape(B, T, self.n_head * self.head_dim))
+
+
+class MLP(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.fc1 = nn.Linear(config.n_embd, config.n_inner)
+        self.fc2 = nn.Linear(config.n_inner, config.n_embd)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x), approximate="tanh"))
+
+
+class Block(nn.Module):
+    """phi's block: attention and MLP read the same normalised input and their outputs are added together,
+    so one LayerNorm serves both and the two branches can run side by side."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.input_layernorm = nn.LayerNorm(config.n_embd, eps=config.layer_norm_eps)
+        self.self_attn = Attention(config)
+        self.mlp = MLP(config)
+        self.resid_dropout = nn.Dropout(config.resid_pdrop)
+
+    def forward(self, x, cos, sin, backend, start_pos=None):
+        h = self.input_layernorm(x)
+        attn_out = self.resid_dropout(self.self_attn(h, cos, sin, backend, start_pos))
+        mlp_out = self.resid_dropout(self.mlp(h))  # a second, independent dropout draw
+        return x + attn_out + mlp_out
+
+
+class Phi(nn.Module):
+    def __init__(self, config, attn_backend="auto"):
+        super().__init__()
+        self.config = config
+        self.attn_backend = attn_backend
+        self.gradient_checkpointing = False
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.n_embd)
+        self.embed_dropout = nn.Dropout(config.embd_pdrop)
+        self.layers = nn.ModuleList(Block(config) for _ in range(config.n_layer))
+        self.final_layernorm = nn.LayerNorm(config.n_embd, eps=config.layer_norm_eps)
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size)  # biased and untied, as in phi
+        cos, sin = rotary_tables(config.rotary_dim, config.block_size, config.rope_theta)
+        self.register_buffer("rope_cos", cos, persistent=False)
+        self.register_buffer("rope_sin", sin, persistent=False)
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(module):
+        # the initialisation of transformers and Microsoft: N(0, 0.02), zero biases, LayerNorm 1 and 0
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def forward(self, idx, targets=None, start_pos=None):
+        """idx (B, T) token ids -> logits (B, T, vocab_size) for every position, and the cross-entropy loss
+        when targets are given (-1 marks positions to ignore). With start_pos, idx holds positions
+        start_pos .. start_pos+T-1 of sequences whose earlier keys and values are in the KV cache."""
+        B, T = idx.shape
+        first = start_pos or 0
+        self._check_input(idx, first)
+        cos, sin = self.rope_cos[first:first + T], self.rope_sin[first:first + T]
+        x = self.embed_dropout(self.embed_tokens(idx))
+        for block in self.layers:
+            if self.gradient_checkpointing and self.training:
+                x = checkpoint(block, x, cos, sin, self.attn_backend, use_reentrant=False)
+            else:
+                x = block(x, cos, sin, self.attn_backend, start_pos)
+        logits = self.lm_head(self.final_layernorm(x))
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
+        return logits, loss
+
+    def _check_input(self, idx, start_pos):
+        T = idx.size(1)
+        if T == 0:
+            raise ValueError("the input has no tokens: give at least one token")
+        end, limit, what = start_pos + T, self.config.block_size, "the context (block_size)"
+        cache = self.layers[0].self_attn.kv_cache
+        if start_pos and cache is None:
+            raise ValueError("start_pos needs a KV cache: call model.setup_kv_cache(batch_size) first")
+        if cache is not None and start_pos is not None:
+            limit, what = cache.k.size(2), "the KV cache (max_seq_len)"
+            if idx.size(0) > cache.k.size(0):
+                raise ValueError(f"batch of {idx.size(0)} is larger than the KV cache's batch size "
+                                 f"{cache.k.size(0)}: call setup_kv_cache with a larger batch_size")
+        if end > limit:
+            raise ValueError(f"positions up to {end} exceed {what} of {limit} tokens: "
+                             "shorten the input or crop it to the last tokens")
+        if not torch.compiler.is_compiling():
+            lo, hi = idx.min().item(), idx.max().item()
+            if lo < 0 or hi >= self.config.vocab_size:
+                raise ValueError(f"token id {hi if hi >= self.config.vocab_size else lo} is outside the vocabulary "
+                                 f"(0..{self.config.vocab_size - 1}): was the data made with another tokenizer?")
+
+    # ---- generation
+
+    def setup_kv_cache(self, batch_size, max_seq_len=None, dtype=None):
+        max_seq_len = max_seq_len or self.config.block_size
+        if max_seq_len > self.config.block_size:
+            raise ValueError(f"max_seq_len={max_seq_len} is longer than the context ({self.config.block_size})")
+        weight = self.lm_head.weight
+        for block in self.layers:
+            block.self_attn.kv_cache = KVCache(batch_size, self.config.n_head, max_seq_len, self.config.head_dim,
+                                               dtype or weight.dtype, weight.device)
+
+    def clear_kv_cache(self):
+        for block in self.layers:
+            block.self_attn.kv_cache = None
+
+    # ---- accounting
+
+    def num_params(self, exclude_embeddings=False):
+        n = sum(p.numel() for p in self.parameters())
+        return n - self.embed_tokens.weight.numel() if exclude_embeddings else n
+
+    def flops_per_token(self, seq_len):
+        """Training FLOPs per token (forward + backward): 6 per weight, plus attention's scores and weighted
+        sum, 12 * layers * width * context (PaLM, appendix B). The embedding lookup does no multiplications."""
+        c = self.config
+        return 6 * self.num_params(exclude_embeddings=True) + 12 * c.n_layer * c.n_head * c.head_dim * seq_len
+
+    def estimate_mfu(self, tokens_per_sec, seq_len, device):
+        """Model FLOPs utilisation: achieved FLOP/s over the GPU's dense bf16 peak; None where the peak is
+        unknown (a CPU, an unlisted GPU)."""
+        peak = peak_flops(device)
+        return None if peak is None else tokens_per_sec * self.flops_per_token(seq_len) / peak
+
+    # ---- official weights
+
+    @classmethod
+    def from_pretrained(cls, name_or_dir, dtype=torch.float32, device="cpu"):
+        """Load official phi weights from a local Hugging Face snapshot directory or a hub name."""
+        directory = resolve_pretrained(name_or_dir)
+        config = config_from_hf(read_json(directory / "config.json"), directory)
+        with torch.device("meta"):
+            model = cls(config)
+        state = convert_hf_state_dict(load_hf_weights(directory), config.n_layer)
+        expected = model.state_dict()
+        missing, unexpected = expected.keys() - state.keys(), state.keys() - expected.keys()
+        if missing or unexpected:
+            raise ValueError(f"weights in {directory} do not match a phi model: missing {sorted(missing)[:4]}, "
+                             f"unexpected {sorted(unexpected)[:4]}")
+        for name, tensor in state.items():
+            if tensor.shape != expected[name].shape:
+                raise ValueError(f"{name} in {directory} has shape {tuple(tensor.shape)}, but config.json implies "
+                                 f"{tuple(expected[name].shape)}")
+        model.load_state_dict({k: v.to(device=device, dtype=dtype) for k, v in state.items()}, assign=True)
+        cos, sin = rotary_tables(config.rotary_dim, config.block_size, config.rope_theta)
+        model.rope_cos, model.rope_sin = cos.to(device), sin.to(device)
+        return model
+
+    def save_pretrained(self, directory, eos_token_id=None):
+        """Write config.json + model.safetensors that transformers' PhiForCausalLM loads as it is."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        state = {("lm_head." + k[len("lm_head."):]) if k.startswith("lm_head.") else "model." + k: v
+                 for k, v in self.state_dict().items()}
+        write_json(directory / "config.json", config_to_hf(self.config, self.lm_head.weight.dtype, eos_token_id))
+        save_safetensors(state, directory / "model.safetensors", metadata={"format": "pt"})
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Peak dense bf16 FLOP/s by GPU name, for MFU. Order matters: the first name found in the device's name wins.
+
+PEAK_BF16_FLOPS = (
+    ("H100 PCIe", 756e12),
+    ("H100 NVL", 835e12),
+    ("H100", 989e12),  # SXM
+    ("H200", 989e12),
+    ("GH200", 989e12),
+    ("A100", 312e12),
+)
+
+
+def peak_flops(device):
+    device = torch.device(device)
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    return next((peak for key, peak in PEAK_BF16_FLOPS if key in name), None)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Hugging Face config.json <-> PhiConfig. Both the hub's files (partial_rotary_factor and rope_theta at the top
+# level) and the files transformers 5 writes (rope_parameters) are read; the older Microsoft "phi-msft" configs
+# (n_embd, n_layer, rotary_dim, ...) too.
+
+def config_from_hf(hf, where="config.json"):
+    model_type = hf.get("model_type")
+    if model_type in ("phi-msft", "mixformer-sequential"):
+        return PhiConfig(vocab_size=hf["vocab_size"], block_size=hf.get("n_positions", 2048),
+                         n_layer=hf["n_layer"], n_head=hf["n_head"], n_embd=hf["n_embd"],
+                         n_inner=hf.get("n_inner") or 4 * hf["n_embd"], rotary_dim=hf["rotary_dim"],
+                         embd_pdrop=hf.get("embd_pdrop", 0.0), resid_pdrop=hf.get("resid_pdrop", 0.0),
+                         layer_norm_eps=hf.get("layer_norm_epsilon", 1e-5))
+    if model_type != "phi":
+        raise ValueError(f"{where} describes a {model_type!r} model ({hf.get('architectures')}), not phi: "
+                         "point at a phi-1, phi-1.5 or phi-2 checkpoint")
+    if hf.get("qk_layernorm") or hf.get("hidden_act", "gelu_new") not in ("gelu_new", "gelu_pytorch_tanh"):
+        raise ValueError(f"{where} asks for a phi variant this model does not implement "
+                         f"(qk_layernorm={hf.get('qk_layernorm')}, hidden_act={hf.get('hidden_act')})")
+    n_head = hf["num_attention_heads"]
+    if hf.get("num_key_value_heads") not in (None, n_head):
+        raise ValueError(f"{where} uses grouped-query attention (num_key_value_heads="
+                         f"{hf['num_key_value_heads']}), which phi models do not have")
+    rope = hf.get("rope_parameters") or {}
+    head_dim = hf.get("head_dim") or hf["hidden_size"] // n_head
+    factor = rope.get("partial_rotary_factor", hf.get("partial_rotary_factor", 0.5))
+    return PhiConfig(vocab_size=hf["vocab_size"], block_size=hf.get("max_position_embeddings", 2048),
+                     n_layer=hf["num_hidden_layers"], n_head=n_head, n_embd=hf["hidden_size"],
+                     n_inner=hf.get("intermediate_size"), head_dim=head_dim,
+                     rotary_dim=int(head_dim * factor),  # how transformers rounds it
+                     embd_pdrop=hf.get("embd_pdrop", 0.0), resid_pdrop=hf.get("resid_pdrop", 0.0),
+                     attn_pdrop=hf.get("attention_dropout", 0.0), layer_norm_eps=hf.get("layer_norm_eps", 1e-5),
+                     rope_theta=rope.get("rope_theta", hf.get("rope_theta", 10000.0)))
+
+
+def config_to_hf(config, dtype, eos_token_id=None):
+    factor = config.rotary_dim / config.head_dim
+    if int(config.head_dim * factor) != config.rotary_dim:
+        raise ValueError(f"rotary_dim={config.rotary_dim} cannot be expressed as a partial_rotary_factor of "
+                         f"head_dim={config.head_dim}: choose a rotary_dim that round-trips")
+    hf = {
+        "architectures": ["PhiForCausalLM"], "model_type": "phi",
+        "vocab_size": config.vocab_size, "max_position_embeddings": config.block_size,
+        "hidden_size": config.n_embd, "intermediate_size": config.n_inner,
+        "num_hidden_layers": config.n_layer, "num_attention_heads": config.n_head,
+        "num_key_value_heads": config.n_head, "partial_rotary_factor": factor, "rope_theta": config.rope_theta,
+        "embd_pdrop": config.embd_pdrop, "resid_pdrop": config.resid_pdrop,
+        "attention_dropout": config.attn_pdrop, "layer_norm_eps": config.layer_norm_eps,
+        "hidden_act": "gelu_new", "qk_layernorm": False, "initializer_range": 0.02,
+        "tie_word_embeddings": False, "use_cache": True, "torch_dtype": str(dtype).removeprefix("torch."),
+    }
+    if config.head_dim * config.n_head != config.n_embd:
+        hf["head_dim"] = config.head_dim
+    if eos_token_id is not None:
+        hf["bos_token_id"] = hf["eos_token_id"] = eos_token_id
+    return hf
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Weight files and names
+
+def resolve_pretrained(name_or_dir):
+    """A local snapshot directory, or a hub name ("microsoft/phi-2") found in a cache or downloaded."""
+    path = Path(name_or_dir).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"{path} has no config.json: point at a Hugging Face model directory")
+        return path
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", str(name_or_dir)) or path.exists():
+        raise FileNotFoundError(f"{name_or_dir} is not a directory: give a local Hugging Face model directory "
+                                "or a hub name such as microsoft/phi-2")
+    return download_snapshot(str(name_or_dir))
+
+
+def download_snapshot(repo_id):
+    """A hub model's files: from the Hugging Face cache when it has them, else downloaded (with a progress bar)
+    into ~/.cache/nanophi, or $NANOPHI_CACHE."""
+    hf_cache = Path(os.environ.get("HF_HUB_CACHE", Path(os.environ.get("HF_HOME", "~/.cache/huggingface")) / "hub"))
+    for snapshot in sorted((hf_cache.expanduser() / f"models--{repo_id.replace('/', '--')}").glob("snapshots/*")):
+        if (snapshot / "config.json").is_file():
+            return snapshot
+    target = Path(os.environ.get("NANOPHI_CACHE", "~/.cache/nanophi")).expanduser() / repo_id.replace("/", "--")
+    target.mkdir(parents=True, exist_ok=True)
+    fetch_hub_file(repo_id, "config.json", target)
+    if fetch_hub_file(repo_id, "model.safetensors.index.json", target, optional=True):
+        for shard in sorted(set(read_json(target / "model.safetensors.index.json")["weight_map"].values())):
+            fetch_hub_file(repo_id, shard, target)
+    elif not fetch_hub_file(repo_id, "model.safetensors", target, optional=True):
+        fetch_hub_file(repo_id, "pytorch_model.bin", target)
+    return target
+
+
+def fetch_hub_file(repo_id, filename, target, optional=False):
+    """Download one file unless it is already there; False when optional and the hub has no such file."""
+    import urllib.error
+    import urllib.request
+
+    from tqdm import tqdm
+
+    path = target / filename
+    if path.is_file():
+        return True
+    url = f"{os.environ.get('HF_ENDPOINT', 'https://huggingface.co')}/{repo_id}/resolve/main/{filename}"
+    headers = {"Authorization": f"Bearer {os.environ['HF_TOKEN']}"} if os.environ.get("HF_TOKEN") else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60) as response:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with atomic_write(path) as f, tqdm(total=total, unit="B", unit_scale=True, desc=filename) as bar:
+                while chunk := response.read(1 << 20):
+                    f.write(chunk)
+                    bar.update(len(chunk))
+    except urllib.error.HTTPError as e:
+        if e.code == 404 and optional:
+            return False
+        raise ConnectionError(f"downloading {url} failed: HTTP {e.code} {e.reason}") from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+        raise ConnectionError(f"cannot download {repo_id} ({e}): with no network, fetch the snapshot on another "
+                              f"machine (huggingface-cli download {repo_id} --local-dir DIR), copy it here and "
+                              "pass DIR instead of the hub name") from None
+    return True
+
+
+def load_hf_weights(directory):
+    """All tensors of a snapshot: sharded safetensors with an index, one safetensors file, or pytorch_model.bin."""
+    index = directory / "model.safetensors.index.json"
+    if index.is_file():
+        shards = sorted(set(read_json(index)["weight_map"].values()))
+        state = {}
+        for shard in shards:
+            if not (directory / shard).is_file():
+                raise FileNotFoundError(f"{index} lists the shard {shard}, which is missing from {directory}: "
+                                        "download the complete snapshot")
+            state.update(load_safetensors(directory / shard))
+        return state
+    if (directory / "model.safetensors").is_file():
+        return load_safetensors(directory / "model.safetensors")
+    if (directory / "pytorch_model.bin").is_file():
+        return torch.load(directory / "pytorch_model.bin", map_location="cpu", weights_only=True)
+    raise FileNotFoundError(f"{directory} has no model.safetensors(.index.json) or pytorch_model.bin")
+
+
+def convert_hf_state_dict(state, n_layer):
+    """Official checkpoint names -> ours. Current files use our names behind a "model." prefix. Older Microsoft
+    files come in two layouts: "transformer.embd.wte / transformer.h.{i} / lm_head.ln, lm_head.linear", and a
+    sequential one where layers.0 is the embedding, layers.1..n the blocks and layers.n+1 the head; both keep
+    q, k and v stacked in one `mixer.Wqkv` matrix."""
+    sequential = "layers.0.wte.weight" in state
+    renames = [
+        (r"^model\.", ""),
+        (r"^transformer\.embd\.wte\.|^layers\.0\.wte\.", "embed_tokens."),
+        (rf"^lm_head\.ln\.|^layers\.{n_layer + 1}\.ln\.", "final_layernorm."),
+        (rf"^lm_head\.linear\.|^layers\.{n_layer + 1}\.linear\.", "lm_head."),
+        (r"^transformer\.h\.", "layers."),
+        (r"\.ln\.", ".input_layernorm."),
+        (r"\.mixer\.out_proj\.", ".self_attn.dense."),
+    ]
+    out = {}
+    for key, tensor in state.items():
+        if key.endswith("inv_freq"):  # rotary tables some old files carry; we compute them
+            continue
+        for pattern, replacement in renames:
+            key = re.sub(pattern, replacement, key)
+        if sequential and key.startswith("layers."):
+            i, rest = key.removeprefix("layers.").split(".", 1)
+            key = f"layers.{int(i) - 1}.{rest}"
+        if ".mixer.Wqkv." in key:
+            for name, chunk in zip(("q_proj", "k_proj", "v_proj"), tensor.chunk(3, dim=0)):
+                out[key.replace("mixer.Wqkv", f"self_attn.{name}")] = chunk
+        else:
+            out[key] = tensor
+    return out
+
+
+# safetensors: 8-byte little-endian header length, a JSON header {name: {dtype, shape, data_offsets}}, then the
+# raw row-major little-endian bytes of every tensor, back to back.
+SAFETENSORS_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+                      "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
+                      "U8": torch.uint8, "BOOL": torch.bool}
+SAFETENSORS_NAMES = {dtype: name for name, dtype in SAFETENSORS_DTYPES.items()}
+
+
+def load_safetensors(path):
+    path = Path(path)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        if size < 8:
+            raise ValueError(f"{path} is truncated ({size} bytes): download it again")
+        (header_len,) = struct.unpack("<Q", f.read(8))
+        if 8 + header_len > size:
+            raise ValueError(f"{path} is truncated or not a safetensors file (header of {header_len} bytes "
+                             f"in a file of {size}): download it again")
+        try:
+            header = json.loads(f.read(header_len))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"{path} has a corrupt safetensors header ({e}): download it again") from None
+        header.pop("__metadata__", None)
+        data_start = 8 + header_len
+        data_end = max((info["data_offsets"][1] for info in header.values()), default=0)
+        if data_start + data_end > size:
+            raise ValueError(f"{path} is truncated: its header describes {data_start + data_end} bytes but the "
+                             f"file has {size}: download it again")
+        state = {}
+        for name, info in header.items():
+            dtype = SAFETENSORS_DTYPES.get(info["dtype"])
+            if dtype is None:
+                raise ValueError(f"{path}: tensor {name} has unsupported dtype {info['dtype']}")
+            begin, end = info["data_offsets"]
+            f.seek(data_start + begin)
+            buffer = bytearray(end - begin)
+            f.readinto(buffer)
+            tensor = torch.frombuffer(buffer, dtype=dtype) if buffer else torch.empty(0, dtype=dtype)
+            state[name] = tensor.reshape(info["shape"])
+    return state
+
+
+def save_safetensors(state, path, metadata=None):
+    if sys.byteorder != "little":
+        raise RuntimeError("safetensors files are little-endian; writing them on this machine is not supported")
+    header, offset, tensors = {}, 0, []
+    if metadata:
+        header["__metadata__"] = metadata
+    for name, tensor in state.items():
+        data = tensor.detach().contiguous().cpu().reshape(-1).view(torch.uint8).numpy().tobytes()
+        header[name] = {"dtype": SAFETENSORS_NAMES[tensor.dtype], "shape": list(tensor.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        tensors.append(data)
+    header_bytes = json.dumps(header, separators=(",", ":")).encode()
+    header_bytes += b" " * (-len(header_bytes) % 8)  # the data starts 8-byte aligned
+    with atomic_write(path) as f:
+        f.write(struct.pack("<Q", len(header_bytes)))
+        f.write(header_bytes)
+        for data in tensors:
+            f.write(data)
+
+
+class atomic_write:
+    """Write to a temporary file beside `path`, fsync, then rename over it: a crash never leaves half a file."""
+
+    def __init__(self, path, mode="wb"):
+        self.path, self.tmp, self.mode = Path(path), Path(f"{path}.tmp{os.getpid()}"), mode
+
+    def __enter__(self):
+        self.file = open(self.tmp, self.mode)
+        return self.file
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self.file.flush()
+                os.fsync(self.file.fileno())
+        finally:
+            self.file.close()
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def read_json(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON ({e})") from None
+
+
+def write_json(path, obj):
+    with atomic_write(path, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.write("\n")
