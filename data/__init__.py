@@ -1,0 +1,1 @@
+"""nanophi data: tokenizers (tokenizer.py), corpus preparation (prepare.py) and the training loader (loader.py)."""

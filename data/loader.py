@@ -1,0 +1,74 @@
+"""The training data loader: random windows of a memory-mapped token shard (train.bin / val.bin).
+
+    loader = TokenLoader("data/tinystories/train.bin", block_size, batch_size, rank, world_size, seed)
+    x, y = loader.next_batch()   # int64 (batch_size, block_size); y is x shifted by one token
+
+The windows form one fixed stream w_0, w_1, ... where w_i's start offset depends only on (seed, i). A call on
+rank r of W ranks takes the next W*batch_size windows and keeps its own slice of batch_size, so the ranks never
+share data, and one process with the same total batch sees exactly the same windows. The state is just the
+next window index (and the seed): a checkpoint that saves it resumes the exact stream, on any number of ranks.
+"""
+import json
+import os
+
+import numpy as np
+import torch
+
+WINDOWS_PER_DRAW = 1024  # offsets are drawn this many at a time, from one generator seeded by (seed, block)
+
+
+class TokenLoader:
+    def __init__(self, bin_path, block_size, batch_size, rank=0, world_size=1, seed=0):
+        meta_path = os.path.join(os.path.dirname(os.path.abspath(bin_path)), "meta.json")
+        if not os.path.isfile(meta_path):
+            raise FileNotFoundError(f"no meta.json beside {bin_path}; make the shards with python data/prepare.py")
+        if not os.path.isfile(bin_path):
+            raise FileNotFoundError(f"{bin_path} does not exist; make the shards with python data/prepare.py")
+        with open(meta_path) as f:
+            dtype = np.dtype(json.load(f)["dtype"])
+        n_bytes = os.path.getsize(bin_path)
+        if n_bytes % dtype.itemsize:
+            raise ValueError(f"{bin_path} is {n_bytes} bytes, not a whole number of {dtype} tokens: "
+                             "a truncated or foreign file; run data/prepare.py again")
+        n_tokens = n_bytes // dtype.itemsize
+        if n_tokens < block_size + 1:
+            raise ValueError(f"{bin_path} holds {n_tokens} tokens, fewer than block_size + 1 = {block_size + 1}: "
+                             "use a smaller block_size or more data (for val.bin: a larger --val_fraction)")
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} is not in 0..{world_size - 1}")
+        if seed < 0:
+            raise ValueError(f"seed {seed} must be >= 0")
+        self.tokens = np.memmap(bin_path, dtype=dtype, mode="r")
+        self.block_size, self.batch_size = block_size, batch_size
+        self.rank, self.world_size = rank, world_size
+        self.seed = seed
+        self.next_window = 0
+        self._n_starts = n_tokens - block_size  # a window is block_size + 1 tokens
+        self._draw = (None, None)  # (block index, its offsets): consecutive calls mostly reuse one draw
+
+    def window_offsets(self, first, count):
+        """Start offsets of windows first .. first+count-1 of the stream."""
+        offsets = np.empty(count, dtype=np.int64)
+        for k, i in enumerate(range(first, first + count)):
+            block, j = divmod(i, WINDOWS_PER_DRAW)
+            if self._draw[0] != block:
+                rng = np.random.default_rng([self.seed, block])
+                self._draw = (block, rng.integers(0, self._n_starts, size=WINDOWS_PER_DRAW))
+            offsets[k] = self._draw[1][j]
+        return offsets
+
+    def next_batch(self):
+        first = self.next_window + self.rank * self.batch_size
+        self.next_window += self.world_size * self.batch_size
+        span = self.block_size + 1
+        windows = np.stack([self.tokens[o:o + span] for o in self.window_offsets(first, self.batch_size)])
+        windows = torch.from_numpy(windows.astype(np.int64))
+        return windows[:, :-1].contiguous(), windows[:, 1:].contiguous()
+
+    def state_dict(self):
+        return {"seed": self.seed, "next_window": self.next_window}
+
+    def load_state_dict(self, state):
+        self.seed = int(state["seed"])  # the stream is defined by its seed: resuming continues that stream
+        self.next_window = int(state["next_window"])
+        self._draw = (None, None)
