@@ -1,0 +1,256 @@
+"""Synthetic "textbook quality" data, the heart of phi: stories, textbooks and exercises.
+
+phi-1 ("Textbooks Are All You Need") trained a 1.3B model on 7B tokens: filtered code, ~1B tokens of
+synthetic textbooks and ~180M tokens of synthetic exercises, and beat models 10x its size. TinyStories showed
+the same for English with a 1500-word vocabulary. The recipe, as this file applies it:
+
+    1. constrain every sample (required words + features, topic x audience, task family x audience) so that
+       the data is diverse without being noisy;
+    2. make it instructive (explanations with real outputs, solutions verified by their tests);
+    3. gate it: drop exact and near duplicates (MinHash, word 5-grams) and anything overlapping the benchmark
+       (HumanEval 13-grams);
+    4. measure it (`report`): size, distinct-n, compression, near-duplicates, openers, coverage, pass rate.
+
+Offline (default) the samples come from generators in synthdata/ that need no network and no model; with
+--teacher URL --model NAME they come from any OpenAI-compatible chat endpoint, as phi's came from GPT-3.5/4.
+
+    python synth.py tinystories --n 20000 --seed 0 --out data/tinystories/stories.jsonl
+    python synth.py textbook    --n 5000  --seed 0 --out data/textbook/textbook.jsonl
+    python synth.py exercises   --n 20000 --seed 0 --out data/textbook/exercises.jsonl [--split heldout]
+    python synth.py code        --n 20000 --seed 0 --out data/code/code.jsonl     # "ordinary code" baseline
+    python synth.py report data/tinystories/stories.jsonl
+    python synth.py tinystories --teacher http://127.0.0.1:8000/v1 --model NAME --n 1000 --out stories.jsonl
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+from tqdm import tqdm
+
+from synthdata.quality import Decontaminator, Deduplicator, tokens as count_tokens
+
+KINDS = ("tinystories", "textbook", "exercises", "code")
+
+
+def candidates(kind, args):
+    """The offline generator for `kind`: yields batches of candidate records, deterministically, forever."""
+    if kind == "tinystories":
+        from synthdata.stories import StoryGenerator, instruct_text
+        gen = StoryGenerator()
+
+        def make(i):
+            r = gen.story(args.seed, i)
+            if args.instruct:
+                r["text"] = instruct_text(r)
+            return r
+        finish, batch = None, 256
+    elif kind == "textbook":
+        from synthdata.textbook import TextbookGenerator, finish
+        gen = TextbookGenerator()
+        make, batch = (lambda i: gen.section(args.seed, i)), 400
+    elif kind == "exercises":
+        from synthdata.exercises import ExerciseGenerator
+        gen = ExerciseGenerator(args.split)
+        # sandbox runs are the cost here: ask for a little more than is still needed, not a fixed 1024
+        make, finish, batch = (lambda i: gen.exercise(args.seed, i)), None, min(1024, args.n + 64)
+    else:
+        from synthdata.code import CodeGenerator
+        gen = CodeGenerator()
+        make, finish, batch = (lambda i: gen.file(args.seed, i)), None, 512
+    i = 0
+    while True:
+        records = [make(j) for j in range(i, i + batch)]
+        i += batch
+        yield records, finish
+
+
+def generate_offline(kind, args):
+    """Generate, gate, verify and write `args.n` records; returns the gate counts."""
+    dedup = Deduplicator(threshold=args.near_dup) if args.near_dup < 1 else None
+    decon = Decontaminator()
+    counts = {"generated": 0, "exact_duplicates": 0, "near_duplicates": 0, "contaminated": 0, "failed_checks": 0}
+    kept = []
+    bar = tqdm(total=args.n, desc=kind, unit="rec")
+    tokens_wanted = target_tokens(args)
+    tokens = 0
+    for records, finish in candidates(kind, args):
+        counts["generated"] += len(records)
+        fresh = []
+        for r in records:
+            if decon.hits(r["text"]):
+                counts["contaminated"] += 1
+                continue
+            verdict = dedup.add(r["text"]) if dedup else None
+            if verdict:
+                counts[f"{verdict}_duplicates"] += 1
+                continue
+            fresh.append(r)
+        if finish is not None:  # textbook: run the examples for their real output
+            done = finish(fresh)
+            counts["failed_checks"] += len(fresh) - len(done)
+            fresh = done
+        if kind == "exercises":
+            from synthdata.exercises import verify
+            ok = verify(fresh)
+            counts["failed_checks"] += ok.count(False)
+            fresh = [r for r, good in zip(fresh, ok) if good]
+        for r in fresh:
+            if len(kept) >= args.n or (tokens_wanted and tokens >= tokens_wanted):
+                break
+            kept.append(r)
+            tokens += len(count_tokens(r["text"])) if tokens_wanted else 0
+            bar.update(1)
+        if len(kept) >= args.n or (tokens_wanted and tokens >= tokens_wanted):
+            break
+        if counts["generated"] > 20 * args.n + 10_000:
+            raise SystemExit(f"only {len(kept)} of {args.n} records survived the quality gates after "
+                             f"{counts['generated']} candidates: the generator has run out of variety; ask for "
+                             f"fewer records or raise --near_dup")
+    bar.close()
+    for i, r in enumerate(kept):  # task ids follow the written order, so a file's ids are 0..n-1
+        if "task_id" in r:
+            r["task_id"] = r["task_id"].rsplit("/", 1)[0] + f"/{i}"
+    write_jsonl_atomic(args.out, kept)
+    counts["written"] = len(kept)
+    counts["decontamination"] = "HumanEval 13-grams" if decon.available else decon.reason
+    return counts
+
+
+def target_tokens(args):
+    """--match FILE: stop at FILE's token count (as `report` counts them), for equal-token comparisons."""
+    if not getattr(args, "match", None):
+        return 0
+    total = 0
+    for r in read_jsonl(args.match):
+        total += len(count_tokens(r["text"]))
+    return total
+
+
+def write_jsonl_atomic(path, records):
+    """All or nothing: a temporary file beside the target, fsync, then rename over it."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_jsonl(path):
+    if not os.path.exists(path):
+        raise SystemExit(f"{path} does not exist: generate it first, e.g. python synth.py tinystories --out {path}")
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise SystemExit(f"{path}:{lineno} is not valid JSON: the file is damaged; regenerate it")
+            if "text" not in records[-1]:
+                raise SystemExit(f"{path}:{lineno} has no 'text' field: not a synth.py file")
+    return records
+
+
+# ---- report ---------------------------------------------------------------------------------------------------
+def report(path, sample=None, out=None):
+    from synthdata.quality import diversity, lexicon_coverage, openers, tokens
+
+    out = out or sys.stdout
+    records = read_jsonl(path)
+    texts = [r["text"] for r in records]
+    print(f"file: {path}", file=out)
+    print(f"records: {len(records)}", file=out)
+    print(f"tokens (words + punctuation): {sum(len(tokens(t)) for t in texts)}", file=out)
+    dist, ratio = diversity(texts)
+    print("distinct-1/2/3 (first 1M words): " + " / ".join(f"{d:.3f}" for d in dist), file=out)
+    print(f"gzip compression ratio (raw/compressed, higher = more repetitive): {ratio:.2f}", file=out)
+    dedup = Deduplicator()
+    near = sum(dedup.add(t) is not None for t in texts)
+    print(f"near-duplicate rate (MinHash word 5-grams, Jaccard >= 0.7): {near / max(1, len(texts)):.2%}", file=out)
+    print("openers (first 3 words): " + "; ".join(f"{o!r} {p:.1%}" for o, p in openers(texts, top=6)), file=out)
+    if records and "words" in records[0]:
+        from synthdata.english import Lexicon
+        cov, heads = lexicon_coverage(texts, Lexicon())
+        once = sum(r["text"].startswith("Once upon a time") or "Story: Once upon a time" in r["text"] for r in records)
+        print(f"lexicon coverage: {cov:.1%} of {heads} words; 'Once upon a time' openings: {once / len(records):.1%}",
+              file=out)
+    if records and "test" in records[0]:
+        from synthdata.exercises import verify
+        subset = records[:sample] if sample else records
+        ok = verify(subset)
+        print(f"execution pass rate (sandbox, {len(subset)} records): {sum(ok) / max(1, len(ok)):.2%}", file=out)
+    decon = Decontaminator()
+    if decon.available:
+        hits = sum(decon.hits(t) > 0 for t in texts)
+        print(f"contamination hits (HumanEval 13-gram overlap): {hits}", file=out)
+    else:
+        print(f"contamination hits: not measured ({decon.reason})", file=out)
+
+
+# ---- command line ---------------------------------------------------------------------------------------------
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="\n".join(__doc__.split("\n")[-7:]))
+    sub = p.add_subparsers(dest="command", required=True)
+    for kind in KINDS:
+        s = sub.add_parser(kind, help=f"generate {kind}")
+        s.add_argument("--n", type=int, default={"tinystories": 20000, "textbook": 5000}.get(kind, 20000),
+                       help="records to write")
+        s.add_argument("--seed", type=int, default=0)
+        s.add_argument("--out", required=True, help="output .jsonl file")
+        s.add_argument("--near_dup", type=float, default=0.7,
+                       help="MinHash Jaccard threshold for near duplicates (1 turns the filter off)")
+        if kind == "tinystories":
+            s.add_argument("--instruct", action="store_true", help="TinyStories-Instruct layout (Features/Words/Summary/Story)")
+        if kind == "exercises":
+            s.add_argument("--split", default="train", choices=["train", "heldout"],
+                           help="which task families: train, or the held-out ones for evaluation")
+        if kind == "code":
+            s.add_argument("--match", help="stop when the output has as many words as this .jsonl file")
+        if kind != "code":
+            t = s.add_argument_group("teacher mode (an OpenAI-compatible /v1/chat/completions endpoint)")
+            t.add_argument("--teacher", help="base URL, e.g. http://127.0.0.1:8000/v1 (key from OPENAI_API_KEY)")
+            t.add_argument("--model", help="model name the endpoint serves")
+            t.add_argument("--workers", type=int, default=8, help="concurrent requests")
+            t.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
+            t.add_argument("--retries", type=int, default=5, help="retries on 429/5xx/timeouts, with backoff")
+            t.add_argument("--temperature", type=float, default=1.0)
+            t.add_argument("--max_tokens", type=int, default=1024)
+    r = sub.add_parser("report", help="quality statistics of a .jsonl file")
+    r.add_argument("file")
+    r.add_argument("--sample", type=int, default=None, help="verify only the first N exercises")
+    args = p.parse_args(argv)
+    if getattr(args, "n", 1) < 1:
+        p.error(f"--n must be at least 1, got {args.n}")
+    if getattr(args, "teacher", None) and not args.model:
+        p.error("--teacher needs --model NAME (the model the endpoint serves)")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.command == "report":
+        report(args.file, args.sample)
+        return
+    start = time.time()
+    if getattr(args, "teacher", None):
+        from synthdata.teacher import generate_with_teacher
+        counts = generate_with_teacher(args.command, args)
+    else:
+        counts = generate_offline(args.command, args)
+    seconds = time.time() - start
+    counts["seconds"] = round(seconds, 1)
+    print(json.dumps(counts), file=sys.stderr)
+    if isinstance(counts.get("decontamination"), str) and "SKIPPED" in counts["decontamination"]:
+        print("WARNING: " + counts["decontamination"], file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
