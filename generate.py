@@ -172,7 +172,7 @@ def complete(model, tokenizer, prompt, max_new_tokens, num_samples=1, temperatur
     with each new piece of sample i as soon as it can be shown."""
     completions = [Completion(tokenizer, stop) for _ in range(num_samples)]
     tokens = generate_tokens(model, tokenizer.encode(prompt), max_new_tokens, num_samples, temperature, top_k,
-                             top_p, generator, n_real_tokens=tokenizer.vocab_size, compile=compile)
+                             top_p, generator, n_real_tokens=tokenizer.n_tokens, compile=compile)
     for next_ids in tokens:
         for i, token_id in enumerate(next_ids.tolist()):
             completions[i].add(token_id)
