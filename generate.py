@@ -18,6 +18,7 @@ as each finishes.
 """
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -119,8 +120,14 @@ def generate_tokens(model, prompt_ids, max_new_tokens, num_samples=1, temperatur
         return
     device = model.lm_head.weight.device
     model.setup_kv_cache(num_samples, len(prompt_ids) + max_new_tokens - 1)
-    # the decode step has one shape but for the cache length: dynamic=True compiles it once for all lengths
-    step = torch.compile(model, dynamic=True) if compile else model
+    step, position = model, int
+    if compile:
+        # Compiled decode runs the static-shape cache path (start_pos as a tensor: every step has the same
+        # shapes), so on CUDA "reduce-overhead" can replay the whole step as one CUDA graph instead of paying
+        # a launch per kernel, which otherwise dominates a batch-1 step.
+        mode = "reduce-overhead" if device.type == "cuda" else None
+        step = torch.compile(model, mode=mode, fullgraph=True)
+        position = functools.partial(torch.tensor, device=device)
     try:
         idx = torch.tensor(prompt_ids, dtype=torch.long, device=device).expand(num_samples, -1)
         logits, _ = model(idx, start_pos=0)  # prefill: the whole prompt at once
@@ -128,7 +135,7 @@ def generate_tokens(model, prompt_ids, max_new_tokens, num_samples=1, temperatur
             next_ids = sample_next(logits[:, -1, :n_real_tokens], temperature, top_k, top_p, generator)
             yield next_ids
             if i + 1 < max_new_tokens:
-                logits, _ = step(next_ids[:, None], start_pos=len(prompt_ids) + i)
+                logits, _ = step(next_ids[:, None], start_pos=position(len(prompt_ids) + i))
     finally:
         model.clear_kv_cache()
 

@@ -81,30 +81,36 @@ PRESETS = {
 
 # ----------------------------------------------------------------------------------------------------------
 # Attention. q, k, v are (B, H, T, D). Causal masking is aligned bottom-right: with a KV cache the queries are
-# the *last* Tq positions of the Tk keys, so query i may see keys j <= i + (Tk - Tq).
+# the *last* Tq positions of the Tk keys, so query i may see keys j <= i + (Tk - Tq). The static-shape decode
+# path instead passes `visible`, a (Tq, Tk) boolean mask over the whole preallocated cache.
 
 ATTENTION_BACKENDS = ("auto", "triton", "sdpa", "math")
 
 
-def math_attention(q, k, v, dropout_p=0.0):
+def causal_mask(Tq, Tk, device):
+    return torch.ones(Tq, Tk, dtype=torch.bool, device=device).tril(diagonal=Tk - Tq)
+
+
+def math_attention(q, k, v, dropout_p=0.0, visible=None):
     """The reference a reader learns from: softmax(q k^T / sqrt(d)) v with the scores in fp32, because
     phi-2's scores overflow fp16."""
-    Tq, Tk = q.size(-2), k.size(-2)
+    if visible is None:
+        visible = causal_mask(q.size(-2), k.size(-2), q.device)
     scores = (q.float() @ k.float().transpose(-2, -1)) / math.sqrt(q.size(-1))
-    visible = torch.ones(Tq, Tk, dtype=torch.bool, device=q.device).tril(diagonal=Tk - Tq)
     scores = scores.masked_fill(~visible, float("-inf"))
     probs = F.dropout(scores.softmax(dim=-1), p=dropout_p)
     return (probs @ v.float()).to(q.dtype)
 
 
-def sdpa_attention(q, k, v, dropout_p=0.0):
+def sdpa_attention(q, k, v, dropout_p=0.0, visible=None):
     Tq, Tk = q.size(-2), k.size(-2)
-    if Tq == Tk:
+    if visible is None and Tq == Tk:
         return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
     # SDPA's is_causal aligns top-left, so a chunk of queries against a longer cache needs an explicit mask
     # (a single decoded token sees the whole cache and needs none).
-    mask = None if Tq == 1 else torch.ones(Tq, Tk, dtype=torch.bool, device=q.device).tril(diagonal=Tk - Tq)
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+    if visible is None and Tq > 1:
+        visible = causal_mask(Tq, Tk, q.device)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=visible, dropout_p=dropout_p)
 
 
 _fallbacks_reported = set()
@@ -122,16 +128,16 @@ def triton_attention(q, k, v, dropout_p=0.0):
     return sdpa_attention(q, k, v, dropout_p)
 
 
-def attention(q, k, v, backend="auto", dropout_p=0.0):
+def attention(q, k, v, backend="auto", dropout_p=0.0, visible=None):
+    if backend not in ATTENTION_BACKENDS:
+        raise ValueError(f"unknown attention backend {backend!r}; choose one of {', '.join(ATTENTION_BACKENDS)}")
     if backend == "auto":
         backend = "triton" if q.is_cuda and sys.platform == "linux" else "sdpa"
-    if backend == "triton":
-        return triton_attention(q, k, v, dropout_p)
-    if backend == "sdpa":
-        return sdpa_attention(q, k, v, dropout_p)
     if backend == "math":
-        return math_attention(q, k, v, dropout_p)
-    raise ValueError(f"unknown attention backend {backend!r}; choose one of {', '.join(ATTENTION_BACKENDS)}")
+        return math_attention(q, k, v, dropout_p, visible)
+    if backend == "triton" and visible is None:  # the kernel knows only the causal mask
+        return triton_attention(q, k, v, dropout_p)
+    return sdpa_attention(q, k, v, dropout_p, visible)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -159,7 +165,11 @@ def apply_rotary(x, cos, sin):
 # The model
 
 class KVCache:
-    """Keys and values of every layer for up to max_seq_len positions, allocated once."""
+    """Keys and values of one layer for up to max_seq_len positions, allocated once.
+
+    With an int start_pos, attention reads the cache up to the newest position: the least work. With start_pos
+    a tensor, every step has the same shapes (the whole cache, with a mask hiding the positions not written
+    yet), which is what CUDA graphs (torch.compile's "reduce-overhead") need to replay one decode step."""
 
     def __init__(self, batch_size, n_head, max_seq_len, head_dim, dtype, device):
         shape = (batch_size, n_head, max_seq_len, head_dim)
@@ -167,11 +177,17 @@ class KVCache:
         self.v = torch.zeros(shape, dtype=dtype, device=device)
 
     def update(self, start_pos, k, v):
-        """Store the new positions and return keys and values for everything up to them."""
+        """Store the new positions; return the keys and values to attend to, and the mask, if one is needed."""
+        if torch.is_tensor(start_pos):
+            positions = start_pos + torch.arange(k.size(2), device=k.device)
+            self.k.index_copy_(2, positions, k)
+            self.v.index_copy_(2, positions, v)
+            visible = torch.arange(self.k.size(2), device=k.device) <= positions[:, None]
+            return self.k, self.v, visible
         B, end = k.size(0), start_pos + k.size(2)
         self.k[:B, :, start_pos:end] = k
         self.v[:B, :, start_pos:end] = v
-        return self.k[:B, :, :end], self.v[:B, :, :end]
+        return self.k[:B, :, :end], self.v[:B, :, :end], None
 
 
 class Attention(nn.Module):
@@ -191,9 +207,10 @@ class Attention(nn.Module):
         q, k, v = (proj(x).view(B, T, self.n_head, self.head_dim).transpose(1, 2)
                    for proj in (self.q_proj, self.k_proj, self.v_proj))
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        visible = None
         if start_pos is not None:
-            k, v = self.kv_cache.update(start_pos, k, v)
-        y = attention(q, k, v, backend, self.attn_pdrop if self.training else 0.0)
+            k, v, visible = self.kv_cache.update(start_pos, k, v)
+        y = attention(q, k, v, backend, self.attn_pdrop if self.training else 0.0, visible)
         return self.dense(y.transpose(1, 2).reshape(B, T, self.n_head * self.head_dim))
 
 
@@ -252,11 +269,16 @@ class Phi(nn.Module):
     def forward(self, idx, targets=None, start_pos=None):
         """idx (B, T) token ids -> logits (B, T, vocab_size) for every position, and the cross-entropy loss
         when targets are given (-1 marks positions to ignore). With start_pos, idx holds positions
-        start_pos .. start_pos+T-1 of sequences whose earlier keys and values are in the KV cache."""
+        start_pos .. start_pos+T-1 of sequences whose earlier keys and values are in the KV cache; start_pos
+        may be a tensor, for decode steps of fixed shapes (see KVCache)."""
         B, T = idx.shape
-        first = start_pos or 0
-        self._check_input(idx, first)
-        cos, sin = self.rope_cos[first:first + T], self.rope_sin[first:first + T]
+        self._check_input(idx, start_pos)
+        if torch.is_tensor(start_pos):
+            positions = start_pos + torch.arange(T, device=idx.device)
+            cos, sin = self.rope_cos[positions], self.rope_sin[positions]
+        else:
+            first = start_pos or 0
+            cos, sin = self.rope_cos[first:first + T], self.rope_sin[first:first + T]
         x = self.embed_dropout(self.embed_tokens(idx))
         for block in self.layers:
             if self.gradient_checkpointing and self.training:
@@ -270,18 +292,20 @@ class Phi(nn.Module):
         return logits, loss
 
     def _check_input(self, idx, start_pos):
-        T = idx.size(1)
+        B, T = idx.shape
         if T == 0:
             raise ValueError("the input has no tokens: give at least one token")
-        end, limit, what = start_pos + T, self.config.block_size, "the context (block_size)"
         cache = self.layers[0].self_attn.kv_cache
-        if start_pos and cache is None:
+        if start_pos is not None and cache is None:
             raise ValueError("start_pos needs a KV cache: call model.setup_kv_cache(batch_size) first")
-        if cache is not None and start_pos is not None:
+        # a tensor start_pos is only known on the device: reading it would stall every decode step
+        first = 0 if start_pos is None or torch.is_tensor(start_pos) else start_pos
+        end, limit, what = first + T, self.config.block_size, "the context (block_size)"
+        if start_pos is not None:
             limit, what = cache.k.size(2), "the KV cache (max_seq_len)"
-            if idx.size(0) > cache.k.size(0):
-                raise ValueError(f"batch of {idx.size(0)} is larger than the KV cache's batch size "
-                                 f"{cache.k.size(0)}: call setup_kv_cache with a larger batch_size")
+            if B > cache.k.size(0) or (torch.is_tensor(start_pos) and B != cache.k.size(0)):
+                raise ValueError(f"a batch of {B} does not fit the KV cache's batch size {cache.k.size(0)}: "
+                                 "call setup_kv_cache with batch_size equal to the batch")
         if end > limit:
             raise ValueError(f"positions up to {end} exceed {what} of {limit} tokens: "
                              "shorten the input or crop it to the last tokens")

@@ -186,6 +186,23 @@ def test_kv_cache_matches_the_full_forward(backend):
     assert (torch.cat(pieces, dim=1) - full).abs().max().item() <= 1e-5
 
 
+@pytest.mark.parametrize("backend", ["sdpa", "math", "auto"])
+def test_static_shape_decode_matches_the_full_forward(backend):
+    """Decode steps with a tensor start_pos attend over the whole cache through a mask: same logits."""
+    torch.manual_seed(0)
+    model = Phi(tiny_config(n_embd=80, n_head=2, rotary_dim=16), attn_backend=backend).eval()
+    idx = random_tokens(B=2, T=12)
+    with torch.no_grad():
+        full, _ = model(idx)
+        model.setup_kv_cache(batch_size=2, max_seq_len=16)
+        pieces = [model(idx[:, :5], start_pos=torch.tensor(0))[0]]
+        pieces += [model(idx[:, t:t + 1], start_pos=torch.tensor(t))[0] for t in range(5, 12)]
+        with pytest.raises(ValueError, match="does not fit the KV cache's batch size"):
+            model(idx[:1, :1], start_pos=torch.tensor(12))
+        model.clear_kv_cache()
+    assert (torch.cat(pieces, dim=1) - full).abs().max().item() <= 1e-5
+
+
 def test_attention_backends_agree_with_dropout_off():
     torch.manual_seed(0)
     model = Phi(tiny_config()).eval()
@@ -308,7 +325,7 @@ def test_input_longer_than_context_and_ids_outside_vocab():
     model.setup_kv_cache(batch_size=1, max_seq_len=8)
     with pytest.raises(ValueError, match="exceed the KV cache"):
         model(torch.zeros(1, 3, dtype=torch.long), start_pos=6)
-    with pytest.raises(ValueError, match="larger than the KV cache's batch size"):
+    with pytest.raises(ValueError, match="does not fit the KV cache's batch size"):
         model(torch.zeros(2, 1, dtype=torch.long), start_pos=0)
 
 
