@@ -1,4 +1,5 @@
 import json
+import warnings
 
 import pytest
 import torch
@@ -216,6 +217,31 @@ def test_attention_backends_agree_with_dropout_off():
     model.attn_backend = "flash?"
     with pytest.raises(ValueError, match="unknown attention backend"):
         model(idx)
+
+
+def test_triton_backend_matches_math_forward_and_backward():
+    """The model with its own FlashAttention kernel (under the CPU interpreter here, compiled on a GPU)."""
+    pytest.importorskip("triton")
+    torch.manual_seed(0)
+    model = Phi(tiny_config(n_embd=80, n_head=1, rotary_dim=32))  # head_dim 80, as phi-2
+    idx, targets = random_tokens(B=1, T=19), random_tokens(B=1, T=19, seed=4)
+    results = {}
+    for backend in ("math", "triton"):
+        model.zero_grad()
+        model.attn_backend = backend
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a fallback to SDPA would warn: this must run the kernel
+            logits, loss = model(idx, targets)
+            loss.backward()
+        results[backend] = (logits.detach(), torch.cat([p.grad.flatten() for p in model.parameters()]))
+    assert (results["math"][0] - results["triton"][0]).abs().max().item() <= 1e-4
+    assert torch.allclose(results["math"][1], results["triton"][1], atol=1e-5)
+    with torch.no_grad():  # a chunk of queries against a longer KV cache: bottom-right causal alignment
+        model.setup_kv_cache(batch_size=1)
+        model(idx[:, :11], start_pos=0)
+        chunk, _ = model(idx[:, 11:], start_pos=11)
+        model.clear_kv_cache()
+    assert (chunk - results["math"][0][:, 11:]).abs().max().item() <= 1e-4
 
 
 def test_loss_is_cross_entropy_ignoring_minus_one():

@@ -1,0 +1,5 @@
+"""Hand-written Triton kernels. attention.py: FlashAttention-2 forward and backward, the CUDA attention of model.py."""
+
+from kernels.attention import dropout_mask, flash_attention, supports
+
+__all__ = ["flash_attention", "supports", "dropout_mask"]
