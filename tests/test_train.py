@@ -1,0 +1,287 @@
+"""train.py: settings, schedules, and the loop run for real (as subprocesses, on tiny shapes, on the CPU):
+DDP equivalence, bit-for-bit resume, crash-safe checkpoints, Ctrl-C, divergence, overfitting one batch."""
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+import train
+from model import Phi, PhiConfig
+
+REPO = Path(__file__).resolve().parent.parent
+TINY = ["--device=cpu", "--compile=False", "--n_layer=2", "--n_head=2", "--n_embd=32", "--block_size=16",
+        "--batch_size=4", "--num_samples=0", "--eval_iters=1", "--log_interval=1", "--warmup_iters=2",
+        "--lr_decay_iters=100", "--learning_rate=3e-3"]
+
+
+def write_data(directory, train_tokens, val_tokens, vocab_size=100):
+    """Shards in data/prepare.py's format: uint16 token ids back to back, and meta.json beside them."""
+    directory.mkdir(parents=True)
+    np.asarray(train_tokens, dtype=np.uint16).tofile(directory / "train.bin")
+    np.asarray(val_tokens, dtype=np.uint16).tofile(directory / "val.bin")
+    meta = {"tokenizer": "test-tokens", "vocab_size": vocab_size, "dtype": "uint16", "eot": vocab_size - 1}
+    (directory / "meta.json").write_text(json.dumps(meta))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """A text whose every window is different: a random sequence of 5000 tokens."""
+    rng = np.random.default_rng(0)
+    return write_data(tmp_path_factory.mktemp("data") / "random", rng.integers(0, 100, 5000),
+                      rng.integers(0, 100, 500))
+
+
+# One thread per process: tiny shapes gain nothing from more, and on a busy machine threads that spin-wait for a
+# core make each step ten times slower.
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+def run_train(*args, processes=0, timeout=120):
+    command = [sys.executable, "train.py"]
+    if processes:
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
+                   "train.py"]
+    result = subprocess.run(command + TINY + [str(a) for a in args], cwd=REPO, env=ENV, capture_output=True,
+                            text=True, timeout=timeout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def read_metrics(out_dir):
+    return [json.loads(line) for line in (Path(out_dir) / "metrics.jsonl").read_text().splitlines()]
+
+
+def train_losses(out_dir):
+    return {m["iter"]: m["loss"] for m in read_metrics(out_dir) if "loss" in m}
+
+
+def load(out_dir):
+    return torch.load(Path(out_dir) / "ckpt.pt", weights_only=True)
+
+
+# ---- settings
+
+def test_settings_are_parsed_with_their_types():
+    s = train.load_settings(["--max_iters=7", "--learning_rate=1e-3", "--compile=false", "--wandb_log=1",
+                             "--n_inner=None", "--rotary_dim=8", "--out_dir=x"])
+    assert (s["max_iters"], s["learning_rate"], s["compile"], s["wandb_log"]) == (7, 1e-3, False, True)
+    assert (s["n_inner"], s["rotary_dim"], s["out_dir"]) == (None, 8, "x")
+    assert type(train.load_settings(["--learning_rate=1"])["learning_rate"]) is float
+
+
+@pytest.mark.parametrize("arg, message", [
+    ("--max_iter=5", "unknown setting 'max_iter'.*did you mean max_iters"),
+    ("--max_iters=five", "max_iters takes an integer"),
+    ("--wandb_log=maybe", "wandb_log takes True or False"),
+    ("--max_iters", "give settings as --key=value"),
+    ("config/nope.py", "config file config/nope.py not found; the presets are: .*config/phi1.py"),
+])
+def test_bad_settings_are_clear_errors(arg, message):
+    with pytest.raises(SystemExit, match=message):
+        train.load_settings([arg])
+
+
+def test_config_files_are_checked(tmp_path):
+    (tmp_path / "typo.py").write_text("batch_size = 4\nlearning_rat = 1e-3\n")
+    with pytest.raises(SystemExit, match="unknown setting 'learning_rat'.*did you mean learning_rate"):
+        train.load_settings([str(tmp_path / "typo.py")])
+    (tmp_path / "wrong_type.py").write_text("batch_size = 4.5\n")
+    with pytest.raises(SystemExit, match="batch_size takes an integer, not float"):
+        train.load_settings([str(tmp_path / "wrong_type.py")])
+    (tmp_path / "derived.py").write_text("import math\n_tokens = 2 ** 20\nbatch_size = 8\n"
+                                         "gradient_accumulation_steps = _tokens // (batch_size * block_size)\n")
+    s = train.load_settings([str(tmp_path / "derived.py"), "--batch_size=2"])
+    assert (s["batch_size"], s["gradient_accumulation_steps"]) == (2, 2 ** 20 // (8 * 256))
+
+
+def test_the_toy_config_is_the_default_and_every_preset_is_valid():
+    assert train.load_settings(["config/tinystories.py"]) == train.load_settings([])
+    presets = sorted((REPO / "config").glob("*.py"))
+    assert {p.name for p in presets} >= {"tinystories.py", "textbook.py", "phi1.py", "phi1_small.py",
+                                         "phi1_finetune.py", "phi1_5.py", "phi2.py"}
+    for preset in presets:
+        cfg = SimpleNamespace(**train.load_settings([str(preset)]))
+        train.validate(cfg)
+        assert cfg.gradient_accumulation_steps % 8 == 0 or cfg.block_size < 2048, preset  # 8 GPUs split it
+    phi1 = SimpleNamespace(**train.load_settings(["config/phi1.py"]))
+    assert phi1.gradient_accumulation_steps * phi1.batch_size == 1024 and phi1.block_size == 2048
+    assert (phi1.learning_rate, phi1.warmup_iters, phi1.weight_decay, phi1.dropout) == (1e-3, 750, 0.1, 0.1)
+
+
+def test_learning_rate_schedules():
+    cfg = SimpleNamespace(learning_rate=1.0, min_lr=0.1, warmup_iters=10, lr_decay_iters=110, cooldown_iters=20)
+    at = lambda schedule, it: train.learning_rate_at(it, SimpleNamespace(**vars(cfg), lr_schedule=schedule))
+    for schedule in ("cosine", "linear", "constant", "wsd"):
+        assert at(schedule, 0) == pytest.approx(0.1) and at(schedule, 9) == pytest.approx(1.0)
+    assert [at("cosine", i) for i in (10, 60, 110, 10 ** 6)] == pytest.approx([1.0, 0.55, 0.1, 0.1])
+    assert [at("linear", i) for i in (10, 35, 60, 110)] == pytest.approx([1.0, 0.775, 0.55, 0.1])
+    assert [at("constant", i) for i in (10, 110, 10 ** 6)] == pytest.approx([1.0, 1.0, 1.0])
+    assert [at("wsd", i) for i in (10, 90, 100, 110, 200)] == pytest.approx([1.0, 1.0, 0.55, 0.1, 0.1])
+
+
+def test_missing_data_says_how_to_build_it(tmp_path, monkeypatch):
+    result = subprocess.run([sys.executable, "train.py", f"--data_dir={tmp_path / 'none'}"], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "has no train.bin, val.bin, meta.json" in result.stderr
+    assert f"python data/prepare.py --input FILE.jsonl --tokenizer codegen --out_dir {tmp_path / 'none'}" \
+        in result.stderr
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit, match="(?s)python synth.py textbook .*python data/prepare.py"):
+        train.ensure_data("data/textbook", build=True)  # only the toy's data is built unasked
+
+
+def test_unknown_key_on_the_command_line_is_one_clear_line():
+    result = subprocess.run([sys.executable, "train.py", "--lerning_rate=0.1"], cwd=REPO, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("unknown setting 'lerning_rate' in --lerning_rate=0.1: "
+                                     "did you mean learning_rate?")
+
+
+def test_sampling_is_reproducible_and_leaves_the_training_rng_alone():
+    torch.manual_seed(0)
+    model = Phi(PhiConfig(vocab_size=128, block_size=24, n_layer=1, n_head=2, n_embd=16))
+    tokenizer = SimpleNamespace(eot=99, vocab_size=100, decode=lambda ids: " ".join(map(str, ids)))
+    state = torch.get_rng_state()
+    first = train.sample_texts(model, tokenizer, 3, train.nullcontext(), None, seed=5)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert first == train.sample_texts(model, tokenizer, 3, train.nullcontext(), None, seed=5)
+    assert len(first) == 3 and all(int(t) < 99 for text in first for t in text.split())  # no padded ids, no eot
+    assert model.training and model.layers[0].self_attn.kv_cache is None
+
+
+# ---- the loop
+
+def test_a_tiny_model_overfits_one_batch(tmp_path):
+    # 17 tokens = exactly one window of block_size + 1: every batch is that window, over and over
+    tokens = np.random.default_rng(1).integers(0, 100, 17)
+    data = write_data(tmp_path / "one", tokens, tokens)
+    run_train(f"--data_dir={data}", f"--out_dir={tmp_path / 'out'}", "--max_iters=60", "--lr_decay_iters=60",
+              "--eval_interval=60", "--learning_rate=1e-2")
+    metrics = read_metrics(tmp_path / "out")
+    assert metrics[0]["val_loss"] > 4.0  # ln(100) = 4.6 before training
+    assert metrics[-1]["loss"] < 0.1 and metrics[-1]["val_loss"] < 0.1
+    assert {"iter", "loss", "lr", "tokens_per_sec", "val_loss"} <= metrics[-1].keys()
+
+
+def test_two_processes_match_one_with_the_same_global_batch(tmp_path, data_dir):
+    common = [f"--data_dir={data_dir}", "--max_iters=4", "--eval_interval=4", "--gradient_accumulation_steps=2"]
+    run_train(*common, f"--out_dir={tmp_path / 'one'}")
+    run_train(*common, f"--out_dir={tmp_path / 'two'}", processes=2)
+    one, two = train_losses(tmp_path / "one"), train_losses(tmp_path / "two")
+    assert one.keys() == two.keys() == {1, 2, 3, 4}
+    assert [two[i] for i in one] == pytest.approx([one[i] for i in one], rel=1e-5)
+    assert len(set(one.values())) == 4  # every step saw new data
+    a, b = load(tmp_path / "one"), load(tmp_path / "two")
+    assert len(b["rng"]) == 2 and b["loader"] == a["loader"]
+    for name, tensor in a["model"].items():
+        torch.testing.assert_close(b["model"][name], tensor, rtol=1e-4, atol=1e-6)
+
+
+def test_resume_continues_bit_for_bit(tmp_path, data_dir):
+    common = [f"--data_dir={data_dir}", "--eval_interval=3", "--dropout=0.1"]  # dropout: the RNG state matters
+    run_train(*common, f"--out_dir={tmp_path / 'straight'}", "--max_iters=6")
+    run_train(*common, f"--out_dir={tmp_path / 'resumed'}", "--max_iters=3")
+    assert load(tmp_path / "resumed")["iter_num"] == 3
+    run_train(*common, f"--out_dir={tmp_path / 'resumed'}", "--max_iters=6", "--init_from=resume")
+    straight, resumed = load(tmp_path / "straight"), load(tmp_path / "resumed")
+    assert train_losses(tmp_path / "resumed") == train_losses(tmp_path / "straight")  # exact, all six steps
+    assert resumed["iter_num"] == 6 and resumed["loader"] == straight["loader"]
+    for name, tensor in straight["model"].items():
+        assert torch.equal(resumed["model"][name], tensor), name
+    for i, state in straight["optimizer"]["state"].items():
+        assert all(torch.equal(resumed["optimizer"]["state"][i][k], v) for k, v in state.items())
+
+
+def test_init_from_another_run_or_hugging_face_weights(tmp_path, data_dir):
+    run_train(f"--data_dir={data_dir}", f"--out_dir={tmp_path / 'base'}", "--max_iters=3", "--eval_interval=3")
+    base, base_val_loss = load(tmp_path / "base"), read_metrics(tmp_path / "base")[-1]["val_loss"]
+    # another run's weights (not its optimizer or step): step 0 sees exactly the weights it ended with
+    run_train(f"--data_dir={data_dir}", f"--out_dir={tmp_path / 'tuned'}", f"--init_from={tmp_path / 'base'}",
+              "--max_iters=1", "--eval_interval=1", "--dropout=0.1", "--n_layer=7")  # the shape comes from the run
+    assert read_metrics(tmp_path / "tuned")[0] == {"iter": 0, "val_loss": base_val_loss}
+    tuned = load(tmp_path / "tuned")
+    assert tuned["iter_num"] == 1 and tuned["model_config"]["n_layer"] == 2
+    assert tuned["model_config"]["resid_pdrop"] == tuned["model_config"]["attn_pdrop"] == 0.1
+    # a Hugging Face directory (as microsoft/phi-1_5 is): its tokenizer is CodeGen's, and the data must match
+    model = Phi(PhiConfig(**base["model_config"]))
+    model.load_state_dict(base["model"])
+    model.save_pretrained(tmp_path / "hf")
+    meta = json.loads((data_dir / "meta.json").read_text())
+    cfg = SimpleNamespace(**train.load_settings([f"--data_dir={data_dir}", f"--init_from={tmp_path / 'hf'}"]))
+    with pytest.raises(SystemExit, match="the model uses the tokenizer 'codegen', but .* was made with 'test-tokens'"):
+        train.check_compatible(*train.build_model(cfg, meta)[:2], meta, cfg)
+    codegen_data = write_data(tmp_path / "codegen", np.fromfile(data_dir / "train.bin", np.uint16),
+                              np.fromfile(data_dir / "val.bin", np.uint16))
+    (codegen_data / "meta.json").write_text(json.dumps({**meta, "tokenizer": "codegen"}))
+    run_train(f"--data_dir={codegen_data}", f"--out_dir={tmp_path / 'from_hf'}", f"--init_from={tmp_path / 'hf'}",
+              "--max_iters=1", "--eval_interval=1")
+    assert read_metrics(tmp_path / "from_hf")[0] == {"iter": 0, "val_loss": base_val_loss}
+    assert load(tmp_path / "from_hf")["tokenizer"] == "codegen"
+
+
+def test_a_kill_during_a_checkpoint_write_leaves_the_previous_one(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    train.write_checkpoint(path, {"model": {"w": torch.arange(10.0)}, "iter_num": 1})
+    writer = (f"import sys, torch; sys.path.insert(0, {str(REPO)!r}); import train; "
+              f"train.write_checkpoint({str(path)!r}, {{'model': {{'w': torch.ones(2 ** 27)}}, 'iter_num': 2}})")
+    child = subprocess.Popen([sys.executable, "-c", writer])
+    deadline = time.time() + 60
+    while not list(tmp_path.glob("ckpt.pt.tmp*")) and child.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    child.kill()
+    child.wait()
+    assert list(tmp_path.glob("ckpt.pt.tmp*")), "the writer was not killed in the middle of its write"
+    checkpoint = torch.load(path, weights_only=True)
+    assert checkpoint["iter_num"] == 1 and torch.equal(checkpoint["model"]["w"], torch.arange(10.0))
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits(tmp_path, data_dir):
+    out = tmp_path / "out"
+    command = [sys.executable, "train.py", *TINY, f"--data_dir={data_dir}", f"--out_dir={out}",
+               "--max_iters=1000000", "--lr_decay_iters=1000000", "--eval_interval=1000000"]
+    proc = subprocess.Popen(command, cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not ((out / "metrics.jsonl").exists() and len(read_metrics(out)) >= 3):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    assert "stopped at step" in output and "Traceback" not in output
+    checkpoint, last = load(out), read_metrics(out)[-1]
+    assert checkpoint["iter_num"] == last["iter"] >= 2
+    assert checkpoint["loader"]["next_window"] == last["iter"] * 4  # exactly the steps taken, no partial step
+
+
+def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint(tmp_path, data_dir):
+    result = subprocess.run([sys.executable, "train.py", *TINY, f"--data_dir={data_dir}", f"--out_dir={tmp_path}",
+                             "--learning_rate=1e30", "--warmup_iters=0", "--eval_interval=1", "--max_iters=50"],
+                            cwd=REPO, env=ENV, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "the run diverged and stops here" in result.stderr
+    assert f"{tmp_path / 'ckpt.pt'} from step 1 is kept" in result.stderr
+    assert load(tmp_path)["iter_num"] == 1
+    assert math.isfinite(read_metrics(tmp_path)[1]["loss"]) and len(read_metrics(tmp_path)) == 2
+
+
+def test_bench_times_our_step_and_the_transformers_step():
+    import bench
+
+    config = PhiConfig.from_name("phi-toy", block_size=32)
+    args = SimpleNamespace(attn_backend="auto", gradient_checkpointing=False, compile=False, reference="sdpa",
+                           amp_dtype=None, warmup=1, steps=1, profile=False)
+    x = torch.randint(0, config.vocab_size, (2, 32))
+    for build in (bench.our_model, bench.reference_model):
+        result = bench.measure(build, config, args, torch.device("cpu"), x, x)
+        assert result.tokens_per_sec > 0 and result.loss == pytest.approx(math.log(config.vocab_size), abs=0.3)

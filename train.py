@@ -1,0 +1,681 @@
+"""
+Train a phi model with one loop, from a laptop toy to a multi-node phi-1 run.
+
+    python train.py                                    # the toy: tiny stories on a laptop CPU, data built on the way
+    python train.py config/textbook.py                 # a small phi-1-style code model
+    python train.py config/phi1.py --batch_size=4      # phi-1-base; config/*.py hold the published recipes
+    torchrun --nproc_per_node 8 train.py config/phi1.py
+    torchrun --nnodes 4 --nproc_per_node 8 --rdzv_backend c10d --rdzv_endpoint HOST:29500 train.py config/phi1.py
+    python train.py config/phi1_finetune.py --init_from=out-phi1
+    python train.py --init_from=resume                 # go on from out_dir's checkpoint (Ctrl-C writes one too)
+
+The settings are the globals below. A config file (plain Python assignments) overrides them, then --key=value
+arguments override that, in the order given; every value must have the type of its default.
+
+The batch: each process runs batch_size sequences per micro-step; gradient_accumulation_steps counts the
+micro-steps of one optimizer step over *all* processes (each runs gradient_accumulation_steps / world_size of
+them), so a step always sees gradient_accumulation_steps * batch_size * block_size tokens, and the very same
+windows of the data, on 1 GPU or 32.
+"""
+
+import builtins
+import dataclasses
+import difflib
+import json
+import math
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+
+# OpenMP threads that spin while they wait made the toy's CPU steps 11x slower on a machine whose cores were busy
+# with other work (3.0 s instead of 0.28 s a step); waiting passively did not slow it down. Set before torch
+# starts OpenMP; an OMP_WAIT_POLICY of your own wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402 (after the OpenMP setting)
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from model import Phi, PhiConfig, atomic_write
+
+# ----------------------------------------------------------------------------------------------------------
+# Settings. The defaults are the laptop toy (config/tinystories.py lists the same values, with reasons).
+
+# where things are
+out_dir = "out-tinystories"
+init_from = "scratch"  # scratch | resume (from out_dir) | another run's out_dir | microsoft/phi-1_5 or a local HF dir
+data_dir = "data/tinystories"  # train.bin, val.bin and meta.json, as data/prepare.py writes them
+# how often
+max_iters = 1000  # optimizer steps; the run stops and writes a checkpoint here
+eval_interval = 250  # val loss and a checkpoint every this many steps
+eval_iters = 20  # val batches per process for each estimate
+log_interval = 25  # a console line and a metrics.jsonl record every this many steps
+num_samples = 3  # stories sampled at the end (one at each eval); 0 for none
+# the batch
+batch_size = 8  # sequences per micro-step, per process
+gradient_accumulation_steps = 1  # micro-steps per optimizer step, over all processes together
+block_size = 256  # context length of the training windows
+# the model (a PhiConfig)
+n_layer = 4
+n_head = 4
+n_embd = 128
+n_inner = None  # MLP width; None means 4 * n_embd
+rotary_dim = None  # dims of each head that get rotary; None means half the head
+vocab_size = None  # None: the data's vocabulary rounded up to a multiple of 64 (faster matmuls; never sampled)
+dropout = 0.0  # attention and residual dropout (phi-1: 0.1); embedding dropout stays 0, as in all phi configs
+# AdamW, with weight decay on the matrices and the embedding, not on biases and LayerNorms
+learning_rate = 5e-3
+weight_decay = 0.1
+beta1 = 0.9
+beta2 = 0.95
+adam_eps = 1e-8
+grad_clip = 1.0  # max global gradient norm; 0 for none
+# learning rate schedule: linear warmup, then
+lr_schedule = "cosine"  # cosine | linear (phi-1) | constant (phi-1.5) | wsd (warmup-stable-decay)
+warmup_iters = 30
+lr_decay_iters = 1000  # where the decay reaches min_lr; apart from max_iters, so a run stopped early and
+                       # resumed with a larger max_iters follows the very same schedule
+cooldown_iters = 0  # wsd only: the last steps before lr_decay_iters, where the rate falls linearly to min_lr
+min_lr = 5e-4
+# system
+device = "auto"  # auto (cuda when there is one, else cpu) | cpu | cuda | cuda:N | mps
+dtype = "auto"  # auto (bfloat16 on GPUs that have it, else float16; float32 on CPU) | float32 | bfloat16 | float16
+compile = None  # torch.compile the model; None means yes on CUDA, no elsewhere
+attn_backend = "auto"  # auto (the Triton kernel on CUDA, else SDPA) | triton | sdpa | math
+gradient_checkpointing = False  # recompute activations in the backward pass: phi-2 fits on one 80 GB GPU
+seed = 1337
+wandb_log = False
+wandb_project = "nanophi"
+wandb_run_name = None  # None: the name of out_dir
+
+SETTINGS = {k: v for k, v in globals().items() if not k.startswith("_") and isinstance(v, (bool, int, float, str,
+                                                                                            type(None)))}
+NULLABLE = {"n_inner": int, "rotary_dim": int, "vocab_size": int, "compile": bool, "wandb_run_name": str}
+CHOICES = {"lr_schedule": ("cosine", "linear", "constant", "wsd"), "dtype": ("auto", "float32", "bfloat16", "float16"),
+           "attn_backend": ("auto", "triton", "sdpa", "math")}
+
+# How each dataset with a known recipe is built. `python train.py` runs the toy's by itself when its data is
+# missing; for the others, the error message gives the commands. Steps whose --out file exists are skipped.
+TOY_DATA = "data/tinystories"
+DATA_RECIPES = {
+    TOY_DATA: [
+        "python synth.py tinystories --n 30000 --seed 0 --out data/tinystories/stories.jsonl",
+        "python data/tokenizer.py train --input data/tinystories/stories.jsonl --vocab_size 2048 "
+        "--out data/tinystories/tok.tiktoken",
+        "python data/prepare.py --input data/tinystories/stories.jsonl --tokenizer data/tinystories/tok.tiktoken "
+        "--out_dir data/tinystories",
+    ],
+    "data/textbook": [
+        "python synth.py textbook --n 5000 --seed 0 --out data/textbook/textbook.jsonl",
+        "python synth.py exercises --n 20000 --seed 0 --out data/textbook/exercises.jsonl",
+        "python data/tokenizer.py train --input data/textbook/textbook.jsonl data/textbook/exercises.jsonl "
+        "--vocab_size 8192 --out data/textbook/tok.tiktoken",
+        "python data/prepare.py --input data/textbook/textbook.jsonl data/textbook/exercises.jsonl "
+        "--tokenizer data/textbook/tok.tiktoken --out_dir data/textbook",
+    ],
+    "data/code_exercises": [  # CodeExercises-style finetuning data, in the official models' tokenizer
+        "python synth.py exercises --n 100000 --seed 0 --out data/code_exercises/exercises.jsonl",
+        "python data/prepare.py --input data/code_exercises/exercises.jsonl --tokenizer codegen "
+        "--out_dir data/code_exercises",
+    ],
+}
+REPO = Path(__file__).resolve().parent
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Reading the settings: nanoGPT's configurator, with types checked and unknown names caught.
+
+def load_settings(argv):
+    settings = dict(SETTINGS)
+    for arg in argv:
+        if arg.startswith("--"):
+            key, has_value, text = arg[2:].partition("=")
+            if not has_value:
+                raise SystemExit(f"{arg}: give settings as --key=value")
+            check_known(key, arg)
+            settings[key] = parse_value(key, text)
+        else:
+            settings.update(read_config_file(arg, settings))
+    return settings
+
+
+def read_config_file(path, settings):
+    if not os.path.isfile(path):
+        presets = ", ".join(sorted(str(p.relative_to(REPO)) for p in (REPO / "config").glob("*.py")))
+        raise SystemExit(f"config file {path} not found; the presets are: {presets}")
+    namespace = dict(settings)
+    exec(builtins.compile(Path(path).read_text(), path, "exec"), namespace)  # `compile` is a setting here
+    values = {}
+    for key, value in namespace.items():
+        if key.startswith("_") or isinstance(value, ModuleType):
+            continue
+        check_known(key, path)
+        values[key] = check_type(key, value, f"{path}: {key} = {value!r}")
+    return values
+
+
+def check_known(key, where):
+    if key not in SETTINGS:
+        close = difflib.get_close_matches(key, SETTINGS, n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(close)}?" if close else "the settings are the globals at the top of train.py"
+        raise SystemExit(f"unknown setting {key!r} in {where}: {hint}")
+
+
+def setting_type(key):
+    return NULLABLE.get(key) or type(SETTINGS[key])
+
+
+def parse_value(key, text):
+    kind = setting_type(key)
+    if key in NULLABLE and text in ("None", "none"):
+        return None
+    try:
+        if kind is bool:
+            return {"true": True, "1": True, "false": False, "0": False}[text.lower()]
+        return kind(text)
+    except (KeyError, ValueError):
+        nullable = " or None" if key in NULLABLE else ""
+        raise SystemExit(f"--{key}={text}: {key} takes {describe(kind)}{nullable}") from None
+
+
+def check_type(key, value, where):
+    kind = setting_type(key)
+    if value is None and key in NULLABLE:
+        return value
+    if kind is float and type(value) is int:
+        return float(value)
+    if type(value) is not kind:
+        raise SystemExit(f"{where}: {key} takes {describe(kind)}, not {type(value).__name__}")
+    return value
+
+
+def describe(kind):
+    return {bool: "True or False", int: "an integer", float: "a number", str: "a string"}[kind]
+
+
+def validate(cfg):
+    for key, choices in CHOICES.items():
+        if getattr(cfg, key) not in choices:
+            raise SystemExit(f"{key}={getattr(cfg, key)!r}: choose one of {', '.join(choices)}")
+    for key in ("batch_size", "gradient_accumulation_steps", "block_size", "eval_interval", "eval_iters",
+                "log_interval"):
+        if getattr(cfg, key) < 1:
+            raise SystemExit(f"{key}={getattr(cfg, key)} must be at least 1")
+    if cfg.lr_schedule != "constant" and cfg.lr_decay_iters <= cfg.warmup_iters:
+        raise SystemExit(f"lr_decay_iters={cfg.lr_decay_iters} must be larger than warmup_iters={cfg.warmup_iters}")
+    if cfg.lr_schedule == "wsd" and not 0 < cfg.cooldown_iters <= cfg.lr_decay_iters - cfg.warmup_iters:
+        raise SystemExit(f"lr_schedule='wsd' needs cooldown_iters in 1..lr_decay_iters - warmup_iters "
+                         f"({cfg.lr_decay_iters - cfg.warmup_iters}), not {cfg.cooldown_iters}")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The learning rate
+
+def learning_rate_at(it, cfg):
+    """The rate for optimizer step `it` (counted from 0): linear warmup, then the schedule."""
+    peak, floor = cfg.learning_rate, cfg.min_lr
+    if it < cfg.warmup_iters:
+        return peak * (it + 1) / cfg.warmup_iters
+    if cfg.lr_schedule == "constant":
+        return peak
+    if it >= cfg.lr_decay_iters:
+        return floor
+    if cfg.lr_schedule == "wsd":
+        decay_start = cfg.lr_decay_iters - cfg.cooldown_iters
+        return peak if it < decay_start else peak + (it - decay_start) / cfg.cooldown_iters * (floor - peak)
+    progress = (it - cfg.warmup_iters) / (cfg.lr_decay_iters - cfg.warmup_iters)
+    if cfg.lr_schedule == "linear":
+        return peak + progress * (floor - peak)
+    return floor + 0.5 * (1 + math.cos(math.pi * progress)) * (peak - floor)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Data
+
+def ensure_data(data_dir, build):
+    """Build the toy's data when it is missing and `build` allows; for anything else, say how to build it."""
+    missing = [name for name in ("train.bin", "val.bin", "meta.json") if not (Path(data_dir) / name).is_file()]
+    if not missing:
+        return
+    key = Path(data_dir).as_posix().rstrip("/")
+    recipe = DATA_RECIPES.get(key)
+    if build and key == TOY_DATA:
+        build_data(recipe)
+        return ensure_data(data_dir, build=False)
+    how = ("build it (from the repository root) with:\n    " + "\n    ".join(recipe) if recipe else
+           "make it from your own documents with:\n    python data/prepare.py --input FILE.jsonl "
+           f"--tokenizer codegen --out_dir {data_dir}")
+    raise SystemExit(f"{data_dir} has no {', '.join(missing)}: {how}")
+
+
+def build_data(recipe):
+    print("building the toy's data (once): synthetic stories, a BPE vocabulary, token shards")
+    for command in recipe:
+        args = shlex.split(command)
+        out = args[args.index("--out") + 1] if "--out" in args else None
+        if out and os.path.isfile(out):
+            continue
+        print(f"$ {command}", flush=True)
+        if out:
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+        script = REPO / args[1]  # the scripts live beside train.py; the data paths are relative to here
+        if subprocess.run([sys.executable, str(script), *args[2:]]).returncode != 0:
+            raise SystemExit(f"building the data failed at: {command}")
+
+
+def read_meta(data_dir):
+    return json.loads((Path(data_dir) / "meta.json").read_text())
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The model and the optimizer
+
+def build_model(cfg, meta):
+    """(model, tokenizer spec, checkpoint to resume from or None), as init_from says."""
+    if cfg.init_from == "scratch":
+        config = PhiConfig(vocab_size=cfg.vocab_size or -(-meta["vocab_size"] // 64) * 64, block_size=cfg.block_size,
+                           n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd, n_inner=cfg.n_inner,
+                           rotary_dim=cfg.rotary_dim, resid_pdrop=cfg.dropout, attn_pdrop=cfg.dropout)
+        return Phi(config), meta["tokenizer"], None
+    if cfg.init_from == "resume":
+        path = Path(cfg.out_dir) / "ckpt.pt"
+        if not path.is_file():
+            raise SystemExit(f"init_from=resume, but {path} does not exist: start with --init_from=scratch, "
+                             "or point --out_dir at the run to resume")
+        checkpoint = load_checkpoint(path)
+        model = Phi(PhiConfig(**checkpoint["model_config"]))
+        model.load_state_dict(checkpoint["model"])
+        return model, checkpoint["tokenizer"], checkpoint
+    run = Path(cfg.init_from) / "ckpt.pt"
+    if run.is_file():  # another run's weights, to train further (a finetune); its optimizer stays behind
+        checkpoint = load_checkpoint(run)
+        config = PhiConfig(**{**checkpoint["model_config"], "resid_pdrop": cfg.dropout, "attn_pdrop": cfg.dropout})
+        model = Phi(config)
+        model.load_state_dict(checkpoint["model"])
+        return model, checkpoint["tokenizer"], None
+    try:
+        model = Phi.from_pretrained(cfg.init_from)
+    except (FileNotFoundError, ConnectionError, ValueError) as e:
+        raise SystemExit(f"init_from={cfg.init_from!r} is not scratch, resume, a run's out_dir with a ckpt.pt, "
+                         f"or official weights: {e}") from None
+    # official weights come with their config's dropout; the dropout setting wins
+    model.config = dataclasses.replace(model.config, resid_pdrop=cfg.dropout, attn_pdrop=cfg.dropout)
+    for block in model.layers:
+        block.resid_dropout.p = block.self_attn.attn_pdrop = cfg.dropout
+    return model, "codegen", None
+
+
+def check_compatible(model, tokenizer, meta, cfg):
+    if str(meta["tokenizer"]) != str(tokenizer):
+        raise SystemExit(f"the model uses the tokenizer {tokenizer!r}, but {cfg.data_dir} was made with "
+                         f"{meta['tokenizer']!r}: prepare the data with --tokenizer {tokenizer}")
+    if meta["vocab_size"] > model.config.vocab_size:
+        raise SystemExit(f"{cfg.data_dir} has a vocabulary of {meta['vocab_size']}, larger than the model's "
+                         f"{model.config.vocab_size}")
+    if cfg.block_size > model.config.block_size:
+        raise SystemExit(f"block_size={cfg.block_size} is longer than the model's context "
+                         f"({model.config.block_size}): use --block_size={model.config.block_size} or less")
+
+
+def make_optimizer(model, cfg, device_type):
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},  # matrices, embedding
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]  # biases and LayerNorms
+    return torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), eps=cfg.adam_eps,
+                             fused=device_type == "cuda")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Checkpoints: everything a resumed run needs to go on bit for bit, as tensors and plain Python values only
+# (they load with weights_only=True).
+
+def write_checkpoint(path, checkpoint):
+    with atomic_write(path) as f:  # a temporary file beside it, fsync, rename: a crash leaves the old one whole
+        torch.save(checkpoint, f)
+
+
+def load_checkpoint(path):
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise SystemExit(f"cannot load the checkpoint {path} ({e})") from None
+
+
+def rng_state(device):
+    state = {"torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state, device):
+    torch.set_rng_state(state["torch"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def remove_stale_temporaries(out_dir):
+    """Half-written checkpoints of a run killed while saving (model.atomic_write names them ckpt.pt.tmpPID)."""
+    for tmp in Path(out_dir).glob("ckpt.pt.tmp*"):
+        tmp.unlink(missing_ok=True)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Sampling, to watch the toy learn (generate.py is the full tool)
+
+@torch.no_grad()
+def sample_texts(model, tokenizer, n, ctx, kv_dtype, seed, temperature=0.8, top_k=50):
+    """n texts from scratch: each starts after <|endoftext|>, as every document does in the training stream, and
+    ends at the next one. A generator of its own keeps the training run's random stream untouched."""
+    device = model.lm_head.weight.device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    length = model.config.block_size
+    model.eval()
+    model.setup_kv_cache(n, length, kv_dtype)
+    tokens = torch.full((n, 1), tokenizer.eot, dtype=torch.long, device=device)
+    generated, finished = [], torch.zeros(n, dtype=torch.bool, device=device)
+    with ctx:
+        for pos in range(length - 1):
+            logits, _ = model(tokens, start_pos=pos)
+            logits = logits[:, -1, :tokenizer.vocab_size].float() / temperature  # padded rows are not tokens
+            kth_best = torch.topk(logits, min(top_k, logits.size(-1))).values[:, -1:]
+            logits[logits < kth_best] = -float("inf")
+            tokens = torch.multinomial(logits.softmax(-1), 1, generator=generator)
+            generated.append(tokens)
+            finished |= tokens[:, 0] == tokenizer.eot
+            if finished.all():
+                break
+    model.clear_kv_cache()
+    model.train()
+    texts = []
+    for row in torch.cat(generated, 1).tolist():
+        texts.append(tokenizer.decode(row[:row.index(tokenizer.eot)] if tokenizer.eot in row else row).strip())
+    return texts
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The run
+
+def main(argv):
+    cfg = SimpleNamespace(**load_settings(argv))
+    validate(cfg)
+
+    # processes: torchrun sets RANK, LOCAL_RANK and WORLD_SIZE; a plain `python train.py` is one process
+    distributed = "RANK" in os.environ
+    device = torch.device(cfg.device if cfg.device != "auto" else "cuda" if torch.cuda.is_available() else "cpu")
+    if distributed:
+        rank, local_rank, world_size = (int(os.environ[k]) for k in ("RANK", "LOCAL_RANK", "WORLD_SIZE"))
+        if device.type == "cuda":
+            device = torch.device("cuda", local_rank)
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    else:
+        rank, local_rank, world_size = 0, 0, 1
+    master = rank == 0
+    log = (lambda *args: print(*args, flush=True)) if master else (lambda *args: None)
+    if cfg.gradient_accumulation_steps % world_size:
+        raise SystemExit(f"gradient_accumulation_steps={cfg.gradient_accumulation_steps} is not divisible by the "
+                         f"{world_size} processes: make it a multiple of {world_size}")
+    micro_steps = cfg.gradient_accumulation_steps // world_size
+    tokens_per_step = cfg.gradient_accumulation_steps * cfg.batch_size * cfg.block_size
+
+    # precision: autocast to bf16 or fp16 around the forward pass, weights and optimizer in fp32
+    if cfg.dtype == "auto":
+        cfg.dtype = "float32" if device.type != "cuda" else "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+    amp_dtype = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}[cfg.dtype]
+    ctx = torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else nullcontext()
+    scaler = torch.amp.GradScaler(device.type, enabled=cfg.dtype == "float16")  # fp16 gradients underflow without
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    torch.manual_seed(cfg.seed + rank)  # per process, for dropout; the model is broadcast from rank 0 by DDP
+
+    # data
+    if local_rank == 0:  # one process per machine builds the toy's data if it is missing, the others wait
+        ensure_data(cfg.data_dir, build=True)
+    if distributed:
+        dist.barrier()
+    ensure_data(cfg.data_dir, build=False)
+    meta = read_meta(cfg.data_dir)
+    from data.loader import TokenLoader
+
+    train_loader = TokenLoader(os.path.join(cfg.data_dir, "train.bin"), cfg.block_size, cfg.batch_size, rank,
+                               world_size, cfg.seed)
+
+    # model, optimizer, and the state of a resumed run
+    model, tokenizer_spec, resumed = build_model(cfg, meta)
+    check_compatible(model, tokenizer_spec, meta, cfg)
+    model.attn_backend = cfg.attn_backend
+    model.gradient_checkpointing = cfg.gradient_checkpointing
+    model.to(device)
+    optimizer = make_optimizer(model, cfg, device.type)
+    iter_num, best_val_loss, last_saved = 0, float("inf"), None
+    if resumed:
+        optimizer.load_state_dict(resumed["optimizer"])
+        if resumed["scaler"]:  # empty when the run was not in float16
+            scaler.load_state_dict(resumed["scaler"])
+        train_loader.load_state_dict(resumed["loader"])
+        iter_num, best_val_loss = resumed["iter_num"], resumed["best_val_loss"]
+        last_saved = iter_num
+        if len(resumed["rng"]) == world_size:
+            set_rng_state(resumed["rng"][rank], device)
+        else:
+            log(f"the checkpoint was written by {len(resumed['rng'])} processes, this run has {world_size}: "
+                "dropout draws a new random stream (the data stream goes on exactly)")
+        changed = {k: (v, getattr(cfg, k)) for k, v in resumed["config"].items()
+                   if k in SETTINGS and k not in ("init_from", "dtype") and getattr(cfg, k) != v}
+        if changed:
+            log("resuming with settings changed since the checkpoint: "
+                + ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items()))
+        del resumed  # the weights and optimizer state now live in the model and optimizer
+
+    if cfg.compile if cfg.compile is not None else device.type == "cuda":
+        log("compiling the model (a minute or so)")
+        compiled = torch.compile(model)
+    else:
+        compiled = model
+    train_model = DDP(compiled, device_ids=[local_rank] if device.type == "cuda" else None) if distributed \
+        else compiled
+
+    out_dir = Path(cfg.out_dir)
+    metrics_path = out_dir / "metrics.jsonl"
+    if master:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(out_dir)
+        keep_metrics_until(metrics_path, iter_num)
+    tokenizer = None
+    if master and cfg.num_samples:
+        from data.tokenizer import load_tokenizer
+
+        tokenizer = load_tokenizer(tokenizer_spec)
+    wandb = start_wandb(cfg) if master and cfg.wandb_log else None
+    log(f"{model.num_params() / 1e6:.2f}M parameters, {world_size} process{'es' * (world_size > 1)} on "
+        f"{device.type}, {cfg.dtype}; {tokens_per_step:,} tokens per step "
+        f"({cfg.gradient_accumulation_steps} x {cfg.batch_size} x {cfg.block_size})")
+
+    def evaluate():
+        """Mean val loss over eval_iters batches per process, always the same batches."""
+        loader = TokenLoader(os.path.join(cfg.data_dir, "val.bin"), cfg.block_size, cfg.batch_size, rank,
+                             world_size, cfg.seed)
+        compiled.eval()
+        total = torch.zeros((), device=device)
+        with torch.no_grad():
+            for _ in range(cfg.eval_iters):
+                x, y = (t.to(device) for t in loader.next_batch())
+                with ctx:
+                    total += compiled(x, y)[1].float()
+        compiled.train()
+        if distributed:
+            dist.all_reduce(total)
+        return total.item() / (cfg.eval_iters * world_size)
+
+    def save_checkpoint():
+        nonlocal last_saved
+        last_saved = iter_num
+        rng = [None] * world_size
+        if distributed:  # every process's dropout stream, so that a resumed run draws the same masks
+            dist.all_gather_object(rng, rng_state(device))
+        else:
+            rng = [rng_state(device)]
+        if master:
+            write_checkpoint(out_dir / "ckpt.pt", {
+                "model": model.state_dict(), "model_config": dataclasses.asdict(model.config),
+                "tokenizer": tokenizer_spec, "config": vars(cfg), "iter_num": iter_num,
+                "best_val_loss": best_val_loss, "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
+                "rng": rng, "loader": train_loader.state_dict()})
+
+    def sample(n):
+        for i, text in enumerate(sample_texts(model, tokenizer, n, ctx, amp_dtype, cfg.seed)):
+            log(f"--- sample {i + 1}\n{text}")
+        log("---")
+
+    def record(entry):
+        log(" | ".join(format_metric(k, v) for k, v in entry.items()))
+        if master:
+            with open(metrics_path, "a") as f:
+                f.write(json.dumps(entry) + "\n")
+            if wandb:
+                wandb.log(entry, step=entry["iter"])
+
+    stop = StopRequest(log)
+    run_start = time.time()
+    if iter_num == 0 and cfg.max_iters > 0:
+        record({"iter": 0, "val_loss": evaluate()})
+    step_time, steps_timed = 0.0, 0
+    while iter_num < cfg.max_iters:
+        t0 = time.time()
+        # one optimizer step: micro_steps forward/backward passes here, the others on the other processes
+        loss_sum = torch.zeros((), device=device)
+        for micro_step in range(micro_steps):
+            if distributed:  # gradients are all-reduced only in the last micro-step's backward; set before forward
+                train_model.require_backward_grad_sync = micro_step == micro_steps - 1
+            x, y = (t.to(device, non_blocking=True) for t in train_loader.next_batch())
+            with ctx:
+                _, loss = train_model(x, y)
+            loss_sum += loss.detach().float()
+            scaler.scale(loss / micro_steps).backward()
+        # the step's loss over every micro-step of every process, and whether any process was asked to stop
+        totals = torch.stack([loss_sum, torch.tensor(float(stop.requested), device=device)])
+        if distributed:
+            dist.all_reduce(totals)
+        loss, stop_requested = totals[0].item() / cfg.gradient_accumulation_steps, totals[1].item() > 0
+        if not math.isfinite(loss):  # stop before this step touches the weights; the last checkpoint stays
+            kept = f"{out_dir / 'ckpt.pt'} from step {last_saved} is kept" if last_saved is not None else \
+                "no checkpoint was written yet"
+            raise SystemExit(f"the training loss is {loss} at step {iter_num + 1}: the run diverged and stops here; "
+                             f"{kept}. Lower learning_rate, raise warmup_iters or use bfloat16, then go on with "
+                             "--init_from=resume")
+        lr = learning_rate_at(iter_num, cfg)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        grad_norm = None
+        if cfg.grad_clip > 0:
+            scaler.unscale_(optimizer)
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip).item()
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad(set_to_none=True)
+        iter_num += 1
+        step_time += time.time() - t0
+        steps_timed += 1
+
+        evaluating = iter_num % cfg.eval_interval == 0 or iter_num == cfg.max_iters
+        if iter_num % cfg.log_interval == 0 or evaluating or stop_requested:
+            tokens_per_sec = tokens_per_step * steps_timed / step_time
+            entry = {"iter": iter_num, "loss": loss, "lr": lr, "ms_per_iter": 1000 * step_time / steps_timed,
+                     "tokens_per_sec": tokens_per_sec}
+            mfu = model.estimate_mfu(tokens_per_sec / world_size, cfg.block_size, device)
+            if mfu is not None:
+                entry["mfu"] = mfu
+            if grad_norm is not None:
+                entry["grad_norm"] = grad_norm
+            step_time, steps_timed = 0.0, 0
+            if evaluating:
+                entry["val_loss"] = evaluate()
+                best_val_loss = min(best_val_loss, entry["val_loss"])
+                entry["minutes"] = (time.time() - run_start) / 60
+            record(entry)
+        if evaluating or stop_requested:
+            save_checkpoint()
+        if evaluating and tokenizer and iter_num < cfg.max_iters:
+            sample(1)
+        if stop_requested:
+            log(f"stopped at step {iter_num}; the checkpoint is in {out_dir}: go on with --init_from=resume")
+            break
+    if tokenizer and iter_num == cfg.max_iters:
+        sample(cfg.num_samples)
+    if distributed:
+        dist.destroy_process_group()
+
+
+class StopRequest:
+    """Ctrl-C or SIGTERM (a scheduler's preemption) lets the step under way finish; then the run saves a checkpoint
+    and exits. Another Ctrl-C stops at once, without one, except within a second of the first: under torchrun
+    each process gets the terminal's Ctrl-C and then the one torchrun passes on."""
+
+    def __init__(self, log):
+        self.first_signal, self.log = None, log
+        signal.signal(signal.SIGINT, self.handle)
+        signal.signal(signal.SIGTERM, self.handle)
+
+    @property
+    def requested(self):
+        return self.first_signal is not None
+
+    def handle(self, signum, frame):
+        if self.first_signal is None:
+            self.first_signal = time.monotonic()
+            self.log("\nstopping after this step, with a checkpoint (Ctrl-C again to stop at once, without one)")
+        elif time.monotonic() - self.first_signal > 1.0:
+            raise KeyboardInterrupt
+
+
+def keep_metrics_until(path, iter_num):
+    """A fresh run starts metrics.jsonl anew; a resumed one drops what a stopped run logged past its checkpoint."""
+    if not path.exists():
+        return
+    lines = path.read_text().splitlines() if iter_num > 0 else []
+    kept = [line for line in lines if json.loads(line)["iter"] <= iter_num]
+    with atomic_write(path, "w") as f:
+        f.write("".join(line + "\n" for line in kept))
+
+
+def format_metric(key, value):
+    if key == "iter":
+        return f"iter {value}"
+    if key in ("loss", "val_loss"):
+        return f"{key.replace('_', ' ')} {value:.4f}"
+    if key == "lr":
+        return f"lr {value:.2e}"
+    if key == "ms_per_iter":
+        return f"{value:.1f} ms/iter"
+    if key == "tokens_per_sec":
+        return f"{value:,.0f} tok/s"
+    if key == "mfu":
+        return f"mfu {100 * value:.1f}%"
+    if key == "grad_norm":
+        return f"grad norm {value:.2f}"
+    if key == "minutes":
+        return f"{value:.1f} min"
+    return f"{key} {value}"
+
+
+def start_wandb(cfg):
+    try:
+        import wandb
+    except ImportError:
+        raise SystemExit("wandb_log=True needs the wandb package: pip install wandb (or --wandb_log=False)") from None
+    wandb.init(project=cfg.wandb_project, name=cfg.wandb_run_name or Path(cfg.out_dir).name, config=vars(cfg))
+    return wandb
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except KeyboardInterrupt:
+        sys.exit(130)  # a second Ctrl-C, or one before training started: stop at once, quietly
