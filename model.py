@@ -487,6 +487,8 @@ def download_snapshot(repo_id):
     target = Path(os.environ.get("NANOPHI_CACHE", "~/.cache/nanophi")).expanduser() / repo_id.replace("/", "--")
     target.mkdir(parents=True, exist_ok=True)
     fetch_hub_file(repo_id, "config.json", target)
+    if (target / "model.safetensors").is_file() or (target / "pytorch_model.bin").is_file():
+        return target  # downloaded before: no need to ask the hub which files it has
     if fetch_hub_file(repo_id, "model.safetensors.index.json", target, optional=True):
         for shard in sorted(set(read_json(target / "model.safetensors.index.json")["weight_map"].values())):
             fetch_hub_file(repo_id, shard, target)

@@ -371,3 +371,34 @@ def test_hub_name_found_in_the_hugging_face_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
     loaded = Phi.from_pretrained("microsoft/phi-tiny")
     assert torch.equal(loaded.lm_head.weight, ours.lm_head.weight)
+
+
+def test_hub_name_downloads_from_the_endpoint(tmp_path, monkeypatch):
+    """A local HTTP server stands in for the hub: files are fetched, the missing index is a 404 that falls
+    back to model.safetensors, and a second load uses the cache without the network."""
+    import functools
+    import http.server
+    import threading
+
+    torch.manual_seed(0)
+    ours = Phi(tiny_config())
+    ours.save_pretrained(tmp_path / "hub" / "microsoft" / "phi-tiny" / "resolve" / "main")
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(tmp_path / "hub"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setenv("NANOPHI_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        loaded = Phi.from_pretrained("microsoft/phi-tiny")
+    finally:
+        server.shutdown()
+    assert torch.equal(loaded.lm_head.weight, ours.lm_head.weight)
+    assert sorted(p.name for p in (tmp_path / "cache" / "microsoft--phi-tiny").iterdir()) == [
+        "config.json", "model.safetensors"]
+    again = Phi.from_pretrained("microsoft/phi-tiny")  # the server is gone: served from the cache
+    assert torch.equal(again.lm_head.weight, ours.lm_head.weight)
