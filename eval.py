@@ -112,7 +112,11 @@ def generate_samples(problems, args):
         while remaining:
             batch = min(remaining, args.batch_size)
             try:
-                texts = complete(model, tokenizer, problem["prompt"], args.max_new_tokens, batch, args.temperature,
+                # The prompt's trailing whitespace is left for the model to write (as the bigcode harness does):
+                # a BPE with GPT-2's pre-tokenizer never ends a token at the newline before an indented line,
+                # so a prompt ending in '"""\n' hands small models a token they never saw there. The
+                # completion then starts with that newline; after the original prompt it only adds a blank line.
+                texts = complete(model, tokenizer, problem["prompt"].rstrip(), args.max_new_tokens, batch, args.temperature,
                                  None, args.top_p, STOP_SEQUENCES, generator, compile=args.compile)
             except ValueError as e:
                 raise SystemExit(f"{task_id}: {e}") from None

@@ -115,6 +115,24 @@ def test_exercises_generated_by_a_model_and_scored(run_dir, tmp_path, capsys):
     assert main(["exercises", "--samples", str(canonical), "--data", str(data)])["pass@1"] == 1.0
 
 
+def test_generation_leaves_the_prompts_trailing_whitespace_to_the_model(run_dir, tmp_path, monkeypatch):
+    """The model continues the prompt without its trailing newline; the completion it writes (which starts
+    with that newline) still runs after the original prompt."""
+    import eval as eval_module
+
+    seen = []
+
+    def fake_complete(model, tokenizer, prompt, *args, **kwargs):
+        seen.append(prompt)
+        return ["\n    return 2 * x\n"]
+
+    monkeypatch.setattr(eval_module, "complete", fake_complete)
+    data = write_jsonl(tmp_path / "heldout.jsonl", EXERCISES[1:])
+    summary = main(["exercises", "--out_dir", str(run_dir), "--data", str(data), "--n_samples", "1",
+                    "--temperature", "0", "--out", str(tmp_path / "r.jsonl"), "--device", "cpu"])
+    assert seen == [EXERCISES[1]["prompt"].rstrip()] and summary["pass@1"] == 1.0
+
+
 def test_bad_code_benchmark_arguments(run_dir, tmp_path):
     with pytest.raises(SystemExit):  # greedy with several samples would give identical completions
         main(["exercises", "--out_dir", str(run_dir), "--n_samples", "2", "--temperature", "0"])
