@@ -57,7 +57,7 @@ def candidates(kind, args):
         make, finish, batch = (lambda i: gen.exercise(args.seed, i)), None, min(1024, args.n + 64)
     else:
         from synthdata.code import CodeGenerator
-        gen = CodeGenerator()
+        gen = CodeGenerator(args.split)
         make, finish, batch = (lambda i: gen.file(args.seed, i)), None, 512
     i = 0
     while True:
@@ -209,7 +209,7 @@ def parse_args(argv=None):
                        help="MinHash Jaccard threshold for near duplicates (1 turns the filter off)")
         if kind == "tinystories":
             s.add_argument("--instruct", action="store_true", help="TinyStories-Instruct layout (Features/Words/Summary/Story)")
-        if kind == "exercises":
+        if kind in ("exercises", "code"):
             s.add_argument("--split", default="train", choices=["train", "heldout"],
                            help="which task families: train, or the held-out ones for evaluation")
         if kind == "code":

@@ -12,6 +12,7 @@ import random
 import re
 import string
 
+from synthdata.exercises import split_of
 from synthdata.families import FAMILIES
 
 TERSE_ARGS = ["a", "b", "c", "d"], ["x", "y", "z", "w"], ["s", "t", "u", "v"], ["l", "m", "n", "o"], ["arg", "arg2", "arg3", "arg4"]
@@ -35,12 +36,14 @@ def terse(body, names, fname):
 
 
 class CodeGenerator:
-    def __init__(self):
-        self.families = FAMILIES
+    def __init__(self, split="train"):
+        # the train families only by default: a control arm that had seen the held-out families' solutions
+        # would be scored on what it memorised
+        self.families = [f for f in FAMILIES if split_of(f) == split]
         # a fixed, skewed popularity: Zipf-like weights over a fixed shuffle of the families
-        order = list(range(len(FAMILIES)))
+        order = list(range(len(self.families)))
         random.Random("code-popularity").shuffle(order)
-        self.weights = [0.0] * len(FAMILIES)
+        self.weights = [0.0] * len(self.families)
         for rank, i in enumerate(order):
             self.weights[i] = 1.0 / (rank + 1) ** 1.2
 

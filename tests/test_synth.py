@@ -247,6 +247,17 @@ def test_code_baseline_has_no_textbook_qualities():
         assert "if __name__ == '__main__':" in text
 
 
+def test_code_baseline_keeps_to_its_split_of_families():
+    from synthdata.exercises import split_of
+    from synthdata.families import FAMILIES
+
+    split = {f.name: split_of(f) for f in FAMILIES}
+    for which in ("train", "heldout"):
+        gen = CodeGenerator(which)
+        used = {name for i in range(60) for name in gen.file(0, i)["families"]}
+        assert used and all(split[name] == which for name in used), which
+
+
 # ---- teacher mode against a fake OpenAI-compatible server ----------------------------------------------------
 class FakeTeacher(http.server.BaseHTTPRequestHandler):
     """Canned answers; every 4th request first gets a 429 or 500; every 6th answer is malformed."""
