@@ -111,12 +111,13 @@ def generate_samples(problems, args):
         remaining = args.n_samples
         while remaining:
             batch = min(remaining, args.batch_size)
+            # The prompt's trailing whitespace is left for the model to write (as the bigcode harness does):
+            # a BPE with GPT-2's pre-tokenizer never ends a token at the newline before an indented line,
+            # so a prompt ending in '"""\n' hands small models a token they never saw there. The
+            # completion then starts with that newline; after the original prompt it only adds a blank line.
+            prompt = problem["prompt"] if args.keep_prompt_whitespace else problem["prompt"].rstrip()
             try:
-                # The prompt's trailing whitespace is left for the model to write (as the bigcode harness does):
-                # a BPE with GPT-2's pre-tokenizer never ends a token at the newline before an indented line,
-                # so a prompt ending in '"""\n' hands small models a token they never saw there. The
-                # completion then starts with that newline; after the original prompt it only adds a blank line.
-                texts = complete(model, tokenizer, problem["prompt"].rstrip(), args.max_new_tokens, batch, args.temperature,
+                texts = complete(model, tokenizer, prompt, args.max_new_tokens, batch, args.temperature,
                                  None, args.top_p, STOP_SEQUENCES, generator, compile=args.compile)
             except ValueError as e:
                 raise SystemExit(f"{task_id}: {e}") from None
@@ -249,6 +250,8 @@ def main(argv=None):
     parser.add_argument("--dtype", choices=["float32", "bfloat16", "float16"],
                         help="default: bfloat16 on CUDA, float32 elsewhere")
     parser.add_argument("--compile", action="store_true", help="compile the decode step (CUDA)")
+    parser.add_argument("--keep_prompt_whitespace", action="store_true",
+                        help="continue the prompts exactly as given, trailing newline included")
     args = parser.parse_args(argv)
     args.dtype = getattr(torch, args.dtype) if args.dtype else None
     if args.samples and (args.out_dir or args.init_from):

@@ -464,10 +464,11 @@ def textbook(args):
     rstrip_prompts(heldout, stripped["heldout"])
     rstrip_prompts(None, stripped["humaneval"])
     sampled = ["--n_samples", 10, "--temperature", 0.8, "--batch_size", 10]
-    evals = [("heldout", ["exercises", "--data", heldout, *common]),
+    as_given = ["--keep_prompt_whitespace"]  # eval.py strips by default; these two measure the prompts as given
+    evals = [("heldout", ["exercises", "--data", heldout, *common, *as_given]),
              ("heldout_loss", ["loss", "--data_dir", f"{data}/heldout", "--eval_iters", 20, "--batch_size", 8]),
              ("exercises_loss", ["loss", "--data_dir", f"{data}/exercises", "--eval_iters", 20, "--batch_size", 8]),
-             ("humaneval", ["humaneval", *common, *humaneval_limit]),
+             ("humaneval", ["humaneval", *common, *humaneval_limit, *as_given]),
              ("heldout_rstrip", ["exercises", "--data", stripped["heldout"], *common]),
              ("humaneval_rstrip", ["exercises", "--data", stripped["humaneval"], *common, *humaneval_limit])]
     if args.pass10_limit >= 0:

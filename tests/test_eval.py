@@ -131,6 +131,9 @@ def test_generation_leaves_the_prompts_trailing_whitespace_to_the_model(run_dir,
     summary = main(["exercises", "--out_dir", str(run_dir), "--data", str(data), "--n_samples", "1",
                     "--temperature", "0", "--out", str(tmp_path / "r.jsonl"), "--device", "cpu"])
     assert seen == [EXERCISES[1]["prompt"].rstrip()] and summary["pass@1"] == 1.0
+    main(["exercises", "--out_dir", str(run_dir), "--data", str(data), "--n_samples", "1", "--temperature", "0",
+          "--out", str(tmp_path / "r.jsonl"), "--device", "cpu", "--keep_prompt_whitespace"])
+    assert seen[-1] == EXERCISES[1]["prompt"]
 
 
 def test_bad_code_benchmark_arguments(run_dir, tmp_path):
