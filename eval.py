@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from generate import complete, load_model
-from model import atomic_write
+from files import atomic_write, read_jsonl
 from sandbox import check_many
 
 STOP_SEQUENCES = ["\ndef", "\nclass", "\nif", "\nprint", "\n#"]  # Codex / HumanEval: the function has ended
@@ -63,26 +63,6 @@ def summarize(benchmark, results):
 
 # ----------------------------------------------------------------------------------------------------------
 # Problems and samples
-
-def read_jsonl(path, required, what):
-    if not os.path.isfile(path):
-        raise SystemExit(f"{what} file {path} does not exist")
-    records = []
-    with open(path, encoding="utf-8") as f:
-        for line_no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise SystemExit(f"{path}:{line_no} is not JSON ({e})") from None
-            missing = [key for key in required if not isinstance(record, dict) or key not in record]
-            if missing:
-                raise SystemExit(f"{path}:{line_no}: a {what} record needs {', '.join(required)}; "
-                                 f"this one lacks {', '.join(missing)}")
-            records.append(record)
-    return records
-
 
 def load_problems(benchmark, data_path):
     """{task_id: problem} in the benchmark's order."""

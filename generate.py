@@ -27,9 +27,8 @@ import time
 
 import torch
 
+from files import load_run
 from model import Phi, PhiConfig
-
-REPO = os.path.dirname(os.path.abspath(__file__))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -50,30 +49,8 @@ def load_model(out_dir=None, init_from=None, device="cpu", dtype=None):
         except (FileNotFoundError, ConnectionError, ValueError) as e:
             raise SystemExit(f"cannot load official weights from {init_from!r}: {e}") from None
         return model.eval(), load_tokenizer("codegen")  # the tokenizer every official phi model ships
-    path = os.path.join(out_dir or init_from, "ckpt.pt")
-    if not os.path.isfile(path):
-        raise SystemExit(f"no checkpoint at {path}: train one (python train.py --out_dir={out_dir}) or load "
-                         "official weights with --init_from microsoft/phi-1")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise SystemExit(f"cannot load the checkpoint {path} ({e})") from None
-    model = Phi(PhiConfig(**checkpoint["model_config"]))
-    model.load_state_dict(checkpoint["model"])
-    tokenizer_spec = checkpoint["tokenizer"]
-    if not os.path.isabs(tokenizer_spec) and not os.path.exists(tokenizer_spec) \
-            and os.path.exists(os.path.join(REPO, tokenizer_spec)):
-        tokenizer_spec = os.path.join(REPO, tokenizer_spec)  # rank files are stored relative to the repository
-    return cast_weights(model.to(device), dtype).eval(), load_tokenizer(tokenizer_spec)
-
-
-def cast_weights(model, dtype):
-    """model.to(dtype), but the rotary tables stay in float32 (as from_pretrained leaves them): in bfloat16,
-    positions in the thousands would lose their angles."""
-    cos, sin = model.rope_cos, model.rope_sin
-    model.to(dtype)
-    model.rope_cos, model.rope_sin = cos, sin
-    return model
+    model, tokenizer, _ = load_run(out_dir or init_from, device, dtype)
+    return model, tokenizer
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -233,7 +210,7 @@ def bench_decode(shapes=("phi-1.5", "phi-2"), batch_sizes=(1, 16), prompt_len=12
         config = PhiConfig.from_name(shape, resid_pdrop=0.0)
         torch.manual_seed(0)
         with torch.device(device):
-            model = cast_weights(Phi(config), dtype).eval()
+            model = Phi(config).cast_weights(dtype).eval()
         weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
         hf_model = _transformers_twin(model, device, dtype) if transformers else None
         for batch in batch_sizes:

@@ -30,6 +30,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
+from files import atomic_write, read_json, write_json
+
 
 @dataclass
 class PhiConfig:
@@ -329,6 +331,14 @@ class Phi(nn.Module):
     def clear_kv_cache(self):
         for block in self.layers:
             block.self_attn.kv_cache = None
+
+    def cast_weights(self, dtype):
+        """self.to(dtype), but the rotary tables stay in float32 (as from_pretrained leaves them): in bfloat16,
+        positions in the thousands would lose their angles."""
+        cos, sin = self.rope_cos, self.rope_sin
+        self.to(dtype)
+        self.rope_cos, self.rope_sin = cos, sin
+        return self
 
     # ---- accounting
 
@@ -639,39 +649,3 @@ def save_safetensors(state, path, metadata=None):
         f.write(header_bytes)
         for data in tensors:
             f.write(data)
-
-
-class atomic_write:
-    """Write to a temporary file beside `path`, fsync, then rename over it: a crash never leaves half a file."""
-
-    def __init__(self, path, mode="wb"):
-        self.path, self.tmp, self.mode = Path(path), Path(f"{path}.tmp{os.getpid()}"), mode
-
-    def __enter__(self):
-        self.file = open(self.tmp, self.mode)
-        return self.file
-
-    def __exit__(self, exc_type, exc, tb):
-        try:
-            if exc_type is None:
-                self.file.flush()
-                os.fsync(self.file.fileno())
-        finally:
-            self.file.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
-
-
-def read_json(path):
-    try:
-        return json.loads(Path(path).read_text())
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON ({e})") from None
-
-
-def write_json(path, obj):
-    with atomic_write(path, "w") as f:
-        json.dump(obj, f, indent=2)
-        f.write("\n")

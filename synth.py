@@ -23,11 +23,12 @@ Offline (default) the samples come from generators in synthdata/ that need no ne
 """
 import argparse
 import json
-import os
 import sys
 import time
 
 from tqdm import tqdm
+
+from files import read_jsonl, write_jsonl
 
 from synthdata.quality import Decontaminator, Deduplicator, tokens as count_tokens
 
@@ -112,7 +113,7 @@ def generate_offline(kind, args):
     for i, r in enumerate(kept):  # task ids follow the written order, so a file's ids are 0..n-1
         if "task_id" in r:
             r["task_id"] = r["task_id"].rsplit("/", 1)[0] + f"/{i}"
-    write_jsonl_atomic(args.out, kept)
+    write_jsonl(args.out, kept)
     counts["written"] = len(kept)
     counts["decontamination"] = "HumanEval 13-grams" if decon.available else decon.reason
     return counts
@@ -123,39 +124,9 @@ def target_tokens(args):
     if not getattr(args, "match", None):
         return 0
     total = 0
-    for r in read_jsonl(args.match):
+    for r in read_jsonl(args.match, ("text",), "synth.py record"):
         total += len(count_tokens(r["text"]))
     return total
-
-
-def write_jsonl_atomic(path, records):
-    """All or nothing: a temporary file beside the target, fsync, then rename over it."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def read_jsonl(path):
-    if not os.path.exists(path):
-        raise SystemExit(f"{path} does not exist: generate it first, e.g. python synth.py tinystories --out {path}")
-    records = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise SystemExit(f"{path}:{lineno} is not valid JSON: the file is damaged; regenerate it")
-            if "text" not in records[-1]:
-                raise SystemExit(f"{path}:{lineno} has no 'text' field: not a synth.py file")
-    return records
 
 
 # ---- report ---------------------------------------------------------------------------------------------------
@@ -163,7 +134,7 @@ def report(path, sample=None, out=None):
     from synthdata.quality import diversity, lexicon_coverage, openers, tokens
 
     out = out or sys.stdout
-    records = read_jsonl(path)
+    records = read_jsonl(path, ("text",), "synth.py record")
     texts = [r["text"] for r in records]
     print(f"file: {path}", file=out)
     print(f"records: {len(records)}", file=out)

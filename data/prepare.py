@@ -27,7 +27,8 @@ from tqdm import tqdm
 if __package__ in (None, ""):  # run as `python data/prepare.py`: the `data.` imports need the repository root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from data.tokenizer import EOT, load_tokenizer, write_atomic
+from data.tokenizer import EOT, load_tokenizer
+from files import write_json
 
 MAX_PROBLEM_EXAMPLES = 5
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -255,7 +256,7 @@ def prepare(inputs, tokenizer, out_dir, text_field="text", separator=EOT, val_fr
         "val": counts["val"],
         "sources": [dataclasses.asdict(r) for r in reports],
     }
-    write_atomic(meta_path, (json.dumps(meta, indent=2) + "\n").encode())
+    write_json(meta_path, meta)
     for report in reports:
         print(report.describe())
     for split in ("train", "val"):

@@ -26,8 +26,10 @@ import tiktoken
 from tiktoken.load import data_gym_to_mergeable_bpe_ranks
 from tqdm import tqdm
 
-if __package__ in (None, ""):  # run as `python data/tokenizer.py`: the `data.` imports need the repository root
+if __package__ in (None, ""):  # run as `python data/tokenizer.py`: the imports need the repository root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from files import write_bytes  # noqa: E402
 
 EOT = "<|endoftext|>"  # the document separator, always a special token one past the last rank
 
@@ -151,7 +153,7 @@ def train_bpe(word_counts, vocab_size, show_progress=False):
 def save_ranks(tokens, path):
     """Write tiktoken's rank file (base64 token bytes, space, rank; one per line), atomically."""
     lines = "".join(f"{base64.b64encode(token).decode()} {rank}\n" for rank, token in enumerate(tokens))
-    write_atomic(path, lines.encode())
+    write_bytes(path, lines.encode())
 
 
 def read_ranks(path):
@@ -287,22 +289,6 @@ def _gpt2_ranks(local_path):
             f"caches them; set TIKTOKEN_CACHE_DIR to keep the cache somewhere lasting), or set {GPT2_RANKS_ENV} "
             "to a gpt2 .tiktoken rank file or a Hugging Face tokenizer folder with vocab.json and merges.txt"
         ) from None
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Files
-
-
-def write_atomic(path, data):
-    """Write bytes to `path` via a temporary file in the same folder, so readers never see half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 # ----------------------------------------------------------------------------------------------------------
