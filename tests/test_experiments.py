@@ -1,23 +1,24 @@
-"""experiments.py: resuming, the numbers it derives from runs, its measures and its tables (budget: < 30 s)."""
+"""experiments/: resuming, the numbers it derives from runs, its measures and its tables (budget: < 30 s)."""
 import json
 
 import torch
 
-import experiments
+from experiments import common, textbook, tinystories
+from experiments.__main__ import main
 
 
 def test_train_skips_a_finished_run_and_resumes_a_partial_one(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr(experiments, "run", lambda *args: calls.append(args))
+    monkeypatch.setattr(common, "run", lambda *args: calls.append(args))
     out_dir = tmp_path / "run"
-    assert experiments.train(out_dir, 100, {"n_layer": 2}, init_from="other-run") is True
+    assert common.train(out_dir, 100, {"n_layer": 2}, init_from="other-run") is True
     assert calls[-1][-1] == "--init_from=other-run" and "--max_iters=100" in calls[-1] and "--n_layer=2" in calls[-1]
     out_dir.mkdir()
     torch.save({"iter_num": 60, "model": {}}, out_dir / "ckpt.pt")
-    assert experiments.train(out_dir, 100, {}, init_from="other-run") is True
+    assert common.train(out_dir, 100, {}, init_from="other-run") is True
     assert calls[-1][-1] == "--init_from=resume"  # a run cut short goes on from its own checkpoint
     torch.save({"iter_num": 100, "model": {}}, out_dir / "ckpt.pt")
-    assert experiments.train(out_dir, 100, {}) is False
+    assert common.train(out_dir, 100, {}) is False
     assert len(calls) == 2
 
 
@@ -28,21 +29,21 @@ def test_val_curve_counts_step_time_across_a_resume(tmp_path):
                # resumed from step 20: the clock of the new process restarts, the curve's does not
                {"iter": 30, "loss": 4.5, "ms_per_iter": 300.0, "val_loss": 4.8, "minutes": 0.05}]
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
-    assert experiments.val_curve(tmp_path) == [(0, 0.0, 8.0), (20, 3.0, 5.5), (30, 6.0, 4.8)]
+    assert common.val_curve(tmp_path) == [(0, 0.0, 8.0), (20, 3.0, 5.5), (30, 6.0, 4.8)]
 
 
 def test_story_measures():
     bigrams = {("the", "cat"), ("cat", "sat"), ("sat", "down")}
-    assert experiments.well_formed("The cat sat down.", bigrams)
-    assert not experiments.well_formed("The sat cat down.", bigrams)  # word salad
-    assert not experiments.well_formed("the cat sat down.", bigrams)
-    assert not experiments.well_formed("The cat sat down", bigrams)
-    assert experiments.sentences("Pip ran. Pip sat! And then Pip") == ["Pip ran.", "Pip sat!"]
+    assert tinystories.well_formed("The cat sat down.", bigrams)
+    assert not tinystories.well_formed("The sat cat down.", bigrams)  # word salad
+    assert not tinystories.well_formed("the cat sat down.", bigrams)
+    assert not tinystories.well_formed("The cat sat down", bigrams)
+    assert tinystories.sentences("Pip ran. Pip sat! And then Pip") == ["Pip ran.", "Pip sat!"]
     names = {"Pip", "Coco"}
     kept = "Pip had a ball. Pip played with Coco. The sun was hot. The end came. At home Pip slept."
-    assert experiments.hero_kept(kept, names)
-    assert not experiments.hero_kept("Pip had a ball. Coco took it. Coco ran. Coco hid it. Coco slept.", names)
-    assert not experiments.hero_kept("A dog had a ball.", names)
+    assert tinystories.hero_kept(kept, names)
+    assert not tinystories.hero_kept("Pip had a ball. Coco took it. Coco ran. Coco hid it. Coco slept.", names)
+    assert not tinystories.hero_kept("A dog had a ball.", names)
 
 
 def test_ordinary_code_leaves_out_held_out_families_and_matches_the_size(tmp_path):
@@ -57,7 +58,7 @@ def test_ordinary_code_leaves_out_held_out_families_and_matches_the_size(tmp_pat
     match = tmp_path / "match.jsonl"
     match.write_text(json.dumps({"text": "one two three four five six seven eight nine ten eleven"}) + "\n")
     out = tmp_path / "code.jsonl"
-    counts = experiments.ordinary_code(raw, out, match)
+    counts = textbook.ordinary_code(raw, out, match)
     written = [json.loads(line) for line in out.read_text().splitlines()]
     assert all(held_out not in r["families"] for r in written)
     assert counts["words"] >= counts["textbook_words"] == 11 and len(written) == 3  # 5 words a file
@@ -80,7 +81,7 @@ def test_report_tables_from_a_results_file(tmp_path, monkeypatch, capsys):
                "reference": {"well_formed_sentences": 0.97, "hero_kept": 0.9}}
     for name, results in (("textbook", textbook), ("tinystories", stories)):
         (tmp_path / f"{name}.json").write_text(json.dumps(results))
-    experiments.main(["report", "--results_dir", str(tmp_path)])
+    main(["report", "--results_dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert ("| textbook | yes | 2.500 | 1.23 | 0.98 | 25.0% (n=20) | - | 0.0% (n=164) | 2.5% (n=40) | "
             "0.0% (n=20) / 0.0% (n=164) |") in out
