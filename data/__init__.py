@@ -1,1 +1,1 @@
-"""nanophi data: tokenizers (tokenizer.py), corpus preparation (prepare.py) and the training loader (loader.py)."""
+"""nanophi data: documents.py, tokenizer.py, prepare.py and loader.py; see data/README.md."""

@@ -3,16 +3,15 @@
     loader = TokenLoader("data/tinystories/train.bin", block_size, batch_size, rank, world_size, seed)
     x, y = loader.next_batch()   # int64 (batch_size, block_size); y is x shifted by one token
 
-The windows form one fixed stream w_0, w_1, ... where w_i's start offset depends only on (seed, i). A call on
-rank r of W ranks takes the next W*batch_size windows and keeps its own slice of batch_size, so the ranks never
-share data, and one process with the same total batch sees exactly the same windows. The state is just the
-next window index (and the seed): a checkpoint that saves it resumes the exact stream, on any number of ranks.
+Window i of the stream starts at an offset drawn from (seed, i) alone, and a call on rank r of W takes its slice
+of the next W*batch_size windows; why that makes the stream resumable on any number of ranks: data/README.md.
 """
-import json
 import os
 
 import numpy as np
 import torch
+
+from files import read_json
 
 WINDOWS_PER_DRAW = 1024  # offsets are drawn this many at a time, from one generator seeded by (seed, block)
 
@@ -24,8 +23,7 @@ class TokenLoader:
             raise FileNotFoundError(f"no meta.json beside {bin_path}; make the shards with python data/prepare.py")
         if not os.path.isfile(bin_path):
             raise FileNotFoundError(f"{bin_path} does not exist; make the shards with python data/prepare.py")
-        with open(meta_path) as f:
-            dtype = np.dtype(json.load(f)["dtype"])
+        dtype = np.dtype(read_json(meta_path)["dtype"])
         n_bytes = os.path.getsize(bin_path)
         if n_bytes % dtype.itemsize:
             raise ValueError(f"{bin_path} is {n_bytes} bytes, not a whole number of {dtype} tokens: "

@@ -3,22 +3,15 @@
     python data/prepare.py --input data/tinystories/stories.jsonl --tokenizer data/tinystories/tok.tiktoken \
         --out_dir data/tinystories
 
-Inputs are `.jsonl` files (one JSON object per line, the text in --text_field) or plain text files, where a
-line equal to --separator (default <|endoftext|>, as in the TinyStories .txt files) ends a document.
-Files are streamed: only a few batches of documents are in memory at any time.
-
-The shards are the documents' token ids back to back, each followed by <|endoftext|>, as uint16 when the
-vocabulary fits (else uint32). A document goes to val when the hash of its text falls under --val_fraction:
-deterministic, independent of file order, and exact duplicates never straddle train and val. The same inputs
-give the same bytes, whatever the number of workers.
+The inputs are read by data/documents.py and streamed: only a few batches of documents are in memory at any
+time. Worker processes tokenise the batches and imap hands them back in input order, so the shards are the same
+bytes whatever the number of workers. The shard layout, the split rule and meta.json: data/README.md.
 """
 import argparse
 import dataclasses
 import hashlib
-import json
 import multiprocessing
 import os
-import re
 import sys
 
 import numpy as np
@@ -27,107 +20,9 @@ from tqdm import tqdm
 if __package__ in (None, ""):  # run as `python data/prepare.py`: the `data.` imports need the repository root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from data.tokenizer import EOT, load_tokenizer
-from files import write_json
-
-MAX_PROBLEM_EXAMPLES = 5
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-@dataclasses.dataclass
-class SourceReport:
-    """What reading one input file found; filled in while its documents stream past, stored in meta.json."""
-    path: str
-    format: str = ""
-    bytes: int = 0
-    sha256: str = ""
-    documents: int = 0
-    empty_documents: int = 0  # nothing but whitespace: not written
-    bad_lines: int = 0  # JSONL lines that are not an object with a string text field: not written
-    non_utf8_lines: int = 0  # invalid UTF-8 (or lone surrogate escapes): kept, with U+FFFD in their place
-    problems: list = dataclasses.field(default_factory=list)  # the first few, as "path:line: what"
-
-    def problem(self, line_no, what):
-        if len(self.problems) < MAX_PROBLEM_EXAMPLES:
-            self.problems.append(f"{self.path}:{line_no}: {what}")
-
-    def describe(self):
-        line = f"{self.path}: {self.documents:,} documents"
-        for n, what in [(self.bad_lines, "skipped unreadable lines"),
-                        (self.empty_documents, "skipped empty documents"),
-                        (self.non_utf8_lines, "lines with invalid UTF-8 (kept, as U+FFFD)")]:
-            line += f"; {what}: {n}" if n else ""
-        return "\n  ".join([line] + self.problems)
-
-
-def iter_documents(report, text_field="text", separator=EOT):
-    """Yield the non-empty documents of the file report.path, counting what it skips into `report`."""
-    report.format = "jsonl" if report.path.endswith(".jsonl") else "text"
-    lines = _read_lines(report)
-    documents = _jsonl_documents(lines, report, text_field) if report.format == "jsonl" else \
-        _text_documents(lines, separator)
-    for line_no, text in documents:
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # a JSON escape such as "\ud800": not a character, not encodable
-            report.non_utf8_lines += 1
-            report.problem(line_no, "lone surrogate escape, replaced by U+FFFD")
-            text = LONE_SURROGATE.sub("\ufffd", text)
-        if not text.strip():
-            report.empty_documents += 1
-            report.problem(line_no, "empty document")
-            continue
-        report.documents += 1
-        yield text
-
-
-def _read_lines(report):
-    """Yield (line number, text) of a file read as bytes, so a bad byte costs one replaced character, not the
-    run; the checksum and byte count in `report` are complete once the generator is exhausted."""
-    digest = hashlib.sha256()
-    with open(report.path, "rb") as f:
-        for line_no, raw in enumerate(f, 1):
-            digest.update(raw)
-            report.bytes += len(raw)
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                report.non_utf8_lines += 1
-                report.problem(line_no, f"invalid UTF-8 byte {raw[e.start:e.start + 1]!r}, replaced by U+FFFD")
-                line = raw.decode("utf-8", "replace")
-            if line_no == 1:
-                line = line.removeprefix("\ufeff")  # a byte-order mark is not part of the text
-            yield line_no, line
-    report.sha256 = digest.hexdigest()
-
-
-def _jsonl_documents(lines, report, text_field):
-    for line_no, line in lines:
-        if not line.strip():
-            continue  # blank lines hold no record
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            report.bad_lines += 1
-            report.problem(line_no, f"not JSON ({e.msg})")
-            continue
-        if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
-            report.bad_lines += 1
-            report.problem(line_no, f"not a JSON object with a string {text_field!r} field")
-            continue
-        yield line_no, record[text_field]
-
-
-def _text_documents(lines, separator):
-    doc, line_no = [], 0
-    for line_no, line in lines:
-        if line.strip() == separator:
-            yield line_no, "".join(doc).strip("\r\n")
-            doc = []
-        else:
-            doc.append(line)
-    if doc:  # the last document needs no separator after it
-        yield line_no, "".join(doc).strip("\r\n")
+from data.documents import EOT, SourceReport, iter_sources
+from data.tokenizer import load_tokenizer
+from files import atomic_write, write_json
 
 
 def is_val(text, val_fraction):
@@ -182,28 +77,26 @@ def prepare(inputs, tokenizer, out_dir, text_field="text", separator=EOT, val_fr
     itemsize = np.dtype(dtype).itemsize
     workers = os.cpu_count() if workers is None else workers
     reports = [SourceReport(str(path)) for path in inputs]
+    total = sum(os.path.getsize(r.path) for r in reports)
 
     def batches():
-        done, texts = 0, []  # done: bytes of the files already read
-        for report in reports:
-            for text in iter_documents(report, text_field, separator):
-                texts.append(text)
-                if len(texts) == batch_docs:
-                    yield texts, done + report.bytes
-                    texts = []
-            done += report.bytes
+        texts = []
+        for text, bytes_read in iter_sources(reports, text_field, separator):
+            texts.append(text)
+            if len(texts) == batch_docs:
+                yield texts, bytes_read
+                texts = []
         if texts:
-            yield texts, done
+            yield texts, total
 
     os.makedirs(out_dir, exist_ok=True)
     final = {split: os.path.join(out_dir, f"{split}.bin") for split in ("train", "val")}
-    tmp = {split: f"{path}.tmp{os.getpid()}" for split, path in final.items()}
-    files = {split: open(path, "w+b") for split, path in tmp.items()}
+    meta_path = os.path.join(out_dir, "meta.json")
     counts = {split: {"documents": 0, "tokens": 0} for split in final}
     last_train_doc = 0  # its length in tokens, in case val ends up empty and it has to move there
-    try:
+    with atomic_write(final["train"], "w+b") as train_file, atomic_write(final["val"], "w+b") as val_file:
+        files = {"train": train_file, "val": val_file}
         results = _tokenize_all(batches(), (tokenizer, dtype, val_fraction), workers)
-        total = sum(os.path.getsize(r.path) for r in reports)
         with tqdm(total=total, unit="B", unit_scale=True, desc="tokenizing", dynamic_ncols=True) as bar:
             for ids, lengths, val, bytes_read in results:
                 token_in_val = np.repeat(val, lengths)
@@ -223,23 +116,12 @@ def prepare(inputs, tokenizer, out_dir, text_field="text", separator=EOT, val_fr
                              + "; ".join(r.describe() for r in reports))
         if counts["val"]["documents"] == 0 and n_docs >= 2:
             # val_fraction picked nothing (a small corpus): the last train document becomes the val set
-            _move_tail(files["train"], files["val"], last_train_doc * itemsize)
+            _move_tail(train_file, val_file, last_train_doc * itemsize)
             for split, sign in (("train", -1), ("val", 1)):
                 counts[split]["documents"] += sign
                 counts[split]["tokens"] += sign * last_train_doc
-        meta_path = os.path.join(out_dir, "meta.json")
         if os.path.exists(meta_path):  # a crash between here and the new meta.json must not pair old and new
             os.remove(meta_path)
-        for split, f in files.items():
-            f.flush()
-            os.fsync(f.fileno())
-            f.close()
-            os.replace(tmp[split], final[split])
-    finally:
-        for split, f in files.items():
-            f.close()
-            if os.path.exists(tmp[split]):
-                os.remove(tmp[split])
 
     meta = {
         "tokenizer": str(tokenizer),

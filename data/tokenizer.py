@@ -1,16 +1,12 @@
 """Tokenizers: a from-scratch byte-level BPE trainer, and one loader for every vocabulary nanophi uses.
 
-    python data/tokenizer.py train --input FILE [FILE ...] --vocab_size N --out PATH.tiktoken
-
     tok = load_tokenizer("codegen" | "gpt2" | "path/to/vocab.tiktoken")
     tok.encode(text) -> list[int]; tok.decode(ids) -> str; tok.eot; tok.vocab_size
 
-Training learns merges the GPT-2 way: text is split into words with GPT-2's regex, and the most frequent
-adjacent pair of tokens is merged, over and over. The result is written in tiktoken's rank-file format, so
-tiktoken (Rust) does all the encoding at run time; this file only trains ranks and wraps tiktoken.
+    python data/tokenizer.py train --input FILE [FILE ...] --vocab_size N --out PATH.tiktoken
 
-"codegen" is the tokenizer phi-1, phi-1.5 and phi-2 ship: GPT-2's BPE plus 38 tokens for runs of spaces and
-tabs, which Hugging Face matches in the raw text before BPE sees it.
+The trainer writes tiktoken's rank-file format, so tiktoken (Rust) does all the encoding at run time; this
+file only trains ranks and wraps tiktoken. The specs, their ids and sizes, and the trainer: data/README.md.
 """
 import argparse
 import base64
@@ -29,9 +25,8 @@ from tqdm import tqdm
 if __package__ in (None, ""):  # run as `python data/tokenizer.py`: the imports need the repository root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from data.documents import EOT, SourceReport, iter_sources  # noqa: E402
 from files import write_bytes  # noqa: E402
-
-EOT = "<|endoftext|>"  # the document separator, always a special token one past the last rank
 
 # GPT-2's pre-tokenisation regex, as tiktoken writes it (possessive quantifiers: same splits, faster). The
 # trainer splits words with this pattern and tiktoken encodes with it, so both see the same words.
@@ -296,19 +291,14 @@ def _gpt2_ranks(local_path):
 
 
 def train_command(inputs, vocab_size, out, text_field="text"):
-    from data.prepare import SourceReport, iter_documents
-
     reports = [SourceReport(path) for path in inputs]
     t0 = time.perf_counter()
     with tqdm(total=sum(os.path.getsize(p) for p in inputs), unit="B", unit_scale=True,
               desc="counting words", dynamic_ncols=True) as bar:
         def documents():
-            done = 0  # bytes of the files already read
-            for report in reports:
-                for text in iter_documents(report, text_field=text_field):
-                    bar.update(done + report.bytes - bar.n)
-                    yield text
-                done += report.bytes
+            for text, bytes_read in iter_sources(reports, text_field=text_field):
+                bar.update(bytes_read - bar.n)
+                yield text
 
         word_counts = count_words(documents())
     t1 = time.perf_counter()

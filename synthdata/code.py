@@ -51,7 +51,7 @@ class CodeGenerator:
         fam = rng.choices(self.families, weights=self.weights)[0]
         fname = rng.choice([n for n in TERSE_FUNCS if n not in used] or [f"f{len(used)}"])
         used.add(fname)
-        names = rng.choice(TERSE_ARGS)[:len(fam.args[0])]
+        names = rng.choice(TERSE_ARGS)[:len(fam.arg_names[0])]
         params = fam.params(rng)
         body = string.Template(rng.choice(fam.bodies)).safe_substitute({k: str(v) for k, v in params.items()})
         body = terse(body, names, fname)

@@ -1,15 +1,11 @@
 """phi-1 CodeExercises, offline: a signature + docstring, then the solution, in HumanEval form.
 
 phi-1's 180M-token CodeExercises were "function signature + docstring, then solution" written by GPT-3.5,
-made diverse by constraining the topic and the audience of each prompt. Here the topics are ~150 task
-families (families.py); diversity comes from names, argument names, parameters, docstring wordings, audience
-styles (plain, worked examples, Google-style Args/Returns), type hints or not, and the solution style.
-
-Every record carries HumanEval's fields (task_id, prompt, canonical_solution, test, entry_point). The test's
-expected values come from the family's reference implementation, not from the solution shown, and the
-solution is verified by running the test in the sandbox before the record is written. Families are split
-by a hash of their name into train and held-out sets, so evaluating on held-out families measures
-generalisation to unseen tasks rather than recall of seen ones.
+made diverse by constraining the topic and the audience of each prompt. Here the topic is a task family
+(families/), and a seeded rng draws the rest: function and argument names, parameters, docstring wording,
+audience style (plain, worked examples, Google-style Args/Returns), type hints or not, the solution body and
+the test inputs. Expected values come from the family's reference implementation, not from the solution shown;
+`verify` runs every test in the sandbox. The record fields and the train/held-out split: synthdata/README.md.
 """
 import random
 import string
@@ -122,23 +118,23 @@ def docstring(text, examples, audience, argnames, types, returns, rng):
 def make_exercise(family, seed, index, task_prefix="nanophi"):
     """One exercise from one family. Deterministic in (family, seed, index)."""
     rng = Inputs(f"exercise:{seed}:{index}")
-    name = rng.choice(family.names)
-    argnames = rng.choice(family.args)
+    name = rng.choice(family.function_names)
+    argnames = rng.choice(family.arg_names)
     params = family.params(rng)
     mapping = {"name": name, **{k: str(v) for k, v in params.items()}, **dict(zip("abcd", argnames))}
     hints = rng.random() < 0.75
-    arglist = ", ".join(f"{a}: {t}" if hints else a for a, t in zip(argnames, family.types))
+    arglist = ", ".join(f"{a}: {t}" if hints else a for a, t in zip(argnames, family.arg_types))
     signature = f"def {name}({arglist}){' -> ' + family.returns if hints else ''}:"
     # inputs: distinct calls; the first two become the docstring's examples, all of them the test
     calls, seen = [], set()
     for _ in range(40):
-        args = family.gen(rng)
+        args = family.inputs(rng)
         key = repr(args)
         if key in seen:
             continue
         seen.add(key)
         try:
-            expected = family.ref(*args, **params)
+            expected = family.reference(*args, **params)
         except (ValueError, IndexError, ZeroDivisionError):
             continue  # the input breaks the task's precondition (e.g. an empty text): draw another
         calls.append((args, expected))
@@ -147,7 +143,7 @@ def make_exercise(family, seed, index, task_prefix="nanophi"):
     audience = rng.choice(AUDIENCES)
     examples = [(call(name, a), repr(e)) for a, e in calls[:rng.randint(1, 3)]]
     doc_text = string.Template(rng.choice(family.docs)).substitute(mapping)
-    doc = docstring(doc_text, examples, audience, argnames, family.types, family.returns, rng)
+    doc = docstring(doc_text, examples, audience, argnames, family.arg_types, family.returns, rng)
     prompt = f"{signature}\n{doc}\n"
     body = string.Template(rng.choice(family.bodies)).substitute(mapping)
     solution = textwrap.indent(body, "    ") + "\n"

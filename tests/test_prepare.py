@@ -1,7 +1,6 @@
-import hashlib
+import dataclasses
 import json
 import os
-import random
 import subprocess
 import sys
 
@@ -9,38 +8,23 @@ import numpy as np
 import pytest
 import torch
 
+from data.documents import SourceReport, iter_documents
 from data.loader import TokenLoader
 from data.prepare import prepare
-from data.tokenizer import EOT, count_words, load_tokenizer, save_ranks, train_bpe
+from data.tokenizer import count_words, load_tokenizer, save_ranks, train_bpe
+from test_documents import write_damaged_corpus
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WORDS = "the a fox bird tree ran sat happy little big red ball played found 漢字 😀 café".split()
-
-
-def story(rng):
-    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 40))) + "."
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """A JSONL file and a plain text file with every kind of damage, and the documents they should yield."""
+    """test_documents' damaged JSONL and text files, and a small BPE trained on their documents."""
     root = tmp_path_factory.mktemp("corpus")
-    rng = random.Random(0)
-    docs = [story(rng) for _ in range(150)]
-    docs[3] = docs[7]  # an exact duplicate: both land in the same split
-    docs[120] += "\n\n    an indented second paragraph\n\tand a tab"  # plain text documents span lines
-    lines = [json.dumps({"text": d, "id": i}).encode() for i, d in enumerate(docs[:100])]
-    lines[10:10] = [b"{not json", b'{"title": "no text field"}', b'{"text": 7}', b'["a list"]', b"",
-                    json.dumps({"text": "  \n "}).encode(),  # empty document
-                    b'{"text": "bad \xff byte"}', b'{"text": "lone \\ud800 escape"}']
-    (root / "a.jsonl").write_bytes(b"\n".join(lines) + b"\n")
-    text = f"{docs[100]}\n{EOT}\n\n{EOT}\n" + f"\n{EOT}\n".join(docs[101:]) + "\n"  # an empty doc, no final EOT
-    (root / "b.txt").write_text(text)
-    expected = docs[:10] + ["bad \ufffd byte", "lone \ufffd escape"] + docs[10:]
+    corpus = write_damaged_corpus(root)
     tok_path = root / "tok.tiktoken"
-    save_ranks(train_bpe(count_words(docs), 320), tok_path)
-    return {"inputs": [str(root / "a.jsonl"), str(root / "b.txt")], "tokenizer": str(tok_path),
-            "expected": expected}
+    save_ranks(train_bpe(count_words(corpus["expected"]), 320), tok_path)
+    return corpus | {"tokenizer": str(tok_path)}
 
 
 @pytest.fixture(scope="module")
@@ -82,16 +66,13 @@ def test_every_document_arrives_once(corpus, prepared):
     assert not set(train) & set(val)  # the duplicated document sits on one side only
 
 
-def test_problems_are_counted_and_reported(corpus, prepared):
+def test_meta_records_what_reading_each_source_found(corpus, prepared):
     _, meta = prepared
-    jsonl, text = meta["sources"]
-    assert (jsonl["format"], jsonl["documents"], jsonl["bad_lines"], jsonl["empty_documents"],
-            jsonl["non_utf8_lines"]) == ("jsonl", 102, 4, 1, 2)
-    assert any(":11: not JSON" in p for p in jsonl["problems"])
-    assert (text["format"], text["documents"], text["empty_documents"]) == ("text", 50, 1)
-    for source, path in zip(meta["sources"], corpus["inputs"]):
-        raw = open(path, "rb").read()
-        assert source["sha256"] == hashlib.sha256(raw).hexdigest() and source["bytes"] == len(raw)
+    reports = [SourceReport(path) for path in corpus["inputs"]]
+    for report in reports:
+        list(iter_documents(report))
+    assert meta["sources"] == [dataclasses.asdict(r) for r in reports]
+    assert meta["sources"][0]["bad_lines"] == 4  # the damage was there to record
 
 
 def test_same_input_same_bytes(corpus, prepared, tmp_path):

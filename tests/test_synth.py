@@ -204,6 +204,19 @@ def test_families_and_split():
         ExerciseGenerator("validation")
 
 
+def test_families_are_well_formed():
+    import random
+    import string
+    assert len({f.name for f in FAMILIES}) == len(FAMILIES)
+    for f in FAMILIES:
+        for names in f.arg_names:
+            assert len(names) == len(f.arg_types) and all(n.isidentifier() for n in names), f.name
+        known = {"name", *"abcd"[:len(f.arg_types)], *f.params(random.Random(0))}
+        for template in f.docs + f.bodies:
+            used = {m["named"] or m["braced"] for m in string.Template.pattern.finditer(template)} - {None}
+            assert used <= known, (f.name, used - known)
+
+
 def test_every_family_verifies_in_sandbox():
     from synthdata.exercises import make_exercise
     records = [make_exercise(f, 5, i) for i, f in enumerate(FAMILIES)]

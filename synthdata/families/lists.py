@@ -1,0 +1,336 @@
+"""Task families on lists of numbers: filtering, summing, reshaping; and grids (lists of lists)."""
+import math
+
+from synthdata.families.family import Family
+
+FAMILIES = [
+    Family(
+        name="sum_even", topic="lists",
+        function_names=["sum_even", "sum_of_evens", "add_even_numbers"],
+        arg_names=["nums", "numbers", "values"], arg_types=["list[int]"], returns="int",
+        docs=["Return the sum of the even numbers in $a.", "Add up only the even values of $a."],
+        bodies=["return sum(n for n in $a if n % 2 == 0)",
+                "total = 0\nfor n in $a:\n    if n % 2 == 0:\n        total += n\nreturn total"],
+        reference=lambda xs: sum(x for x in xs if x % 2 == 0),
+        inputs=lambda r: (r.ints(),)),
+    Family(
+        name="value_range", topic="lists",
+        function_names=["value_range", "spread", "max_minus_min"],
+        arg_names=["nums", "numbers", "data"], arg_types=["list[int]"], returns="int",
+        docs=["Return the difference between the largest and the smallest number in $a, or 0 for an empty list.",
+              "How far apart are the extremes of $a? Return max - min (0 when $a is empty)."],
+        bodies=["if not $a:\n    return 0\nreturn max($a) - min($a)",
+                "if not $a:\n    return 0\nlow = high = $a[0]\nfor n in $a:\n    low = min(low, n)\n"
+                "    high = max(high, n)\nreturn high - low"],
+        reference=lambda xs: max(xs) - min(xs) if xs else 0,
+        inputs=lambda r: (r.ints(),)),
+    Family(
+        name="count_greater", topic="lists",
+        function_names=["count_greater", "count_above", "how_many_over"],
+        arg_names=["nums, limit", "values, threshold", "scores, bar"], arg_types=["list[int]", "int"], returns="int",
+        docs=["Return how many numbers in $a are strictly greater than $b.",
+              "Count the elements of $a that exceed $b."],
+        bodies=["return sum(1 for n in $a if n > $b)",
+                "count = 0\nfor n in $a:\n    if n > $b:\n        count += 1\nreturn count"],
+        reference=lambda xs, t: sum(x > t for x in xs),
+        inputs=lambda r: (r.ints(), r.randint(-5, 20))),
+    Family(
+        name="keep_positive", topic="lists",
+        function_names=["keep_positive", "positives", "only_positive"],
+        arg_names=["nums", "numbers", "values"], arg_types=["list[int]"], returns="list[int]",
+        docs=["Return a new list with only the positive numbers of $a, in their original order.",
+              "Filter $a down to the numbers greater than zero."],
+        bodies=["return [n for n in $a if n > 0]",
+                "result = []\nfor n in $a:\n    if n > 0:\n        result.append(n)\nreturn result"],
+        reference=lambda xs: [x for x in xs if x > 0],
+        inputs=lambda r: (r.ints(-20, 20),)),
+    Family(
+        name="square_each", topic="lists",
+        function_names=["square_each", "squares", "square_all"],
+        arg_names=["nums", "numbers", "values"], arg_types=["list[int]"], returns="list[int]",
+        docs=["Return a list containing the square of each number in $a.", "Square every element of $a."],
+        bodies=["return [n * n for n in $a]", "return list(map(lambda n: n ** 2, $a))"],
+        reference=lambda xs: [x * x for x in xs],
+        inputs=lambda r: (r.ints(-9, 9),)),
+    Family(
+        name="running_sum", topic="lists",
+        function_names=["running_sum", "prefix_sums", "cumulative_sum"],
+        arg_names=["nums", "numbers", "values"], arg_types=["list[int]"], returns="list[int]",
+        docs=["Return the running totals of $a: element i of the result is the sum of $a[0] to $a[i].",
+              "Compute the prefix sums of $a."],
+        bodies=["result = []\ntotal = 0\nfor n in $a:\n    total += n\n    result.append(total)\nreturn result"],
+        reference=lambda xs: [sum(xs[:i + 1]) for i in range(len(xs))],
+        inputs=lambda r: (r.ints(),)),
+    Family(
+        name="second_largest", topic="lists",
+        function_names=["second_largest", "runner_up", "second_biggest"],
+        arg_names=["nums", "numbers", "scores"], arg_types=["list[int]"], returns="int | None",
+        docs=["Return the second largest distinct value in $a, or None if there are fewer than two distinct values.",
+              "Find the runner-up value of $a (duplicates of the maximum do not count). None when it does not "
+              "exist."],
+        bodies=["values = sorted(set($a))\nreturn values[-2] if len(values) >= 2 else None",
+                "first = second = None\nfor n in $a:\n    if first is None or n > first:\n"
+                "        if first is not None and n != first:\n            second = first\n        first = n\n"
+                "    elif n != first and (second is None or n > second):\n        second = n\nreturn second"],
+        reference=lambda xs: sorted(set(xs))[-2] if len(set(xs)) >= 2 else None,
+        inputs=lambda r: (r.ints(0, 9),)),
+    Family(
+        name="unique_in_order", topic="lists",
+        function_names=["unique_in_order", "remove_duplicates", "dedupe"],
+        arg_names=["items", "nums", "values"], arg_types=["list[int]"], returns="list[int]",
+        docs=["Return the elements of $a without duplicates, keeping the order of first appearance.",
+              "Remove repeated values from $a; the first occurrence of each value stays."],
+        bodies=["seen = set()\nresult = []\nfor x in $a:\n    if x not in seen:\n        seen.add(x)\n"
+                "        result.append(x)\nreturn result",
+                "return list(dict.fromkeys($a))"],
+        reference=lambda xs: list(dict.fromkeys(xs)),
+        inputs=lambda r: (r.ints(0, 6),)),
+    Family(
+        name="chunk_list", topic="lists",
+        function_names=["chunk_list", "split_into_chunks", "batches"],
+        arg_names=["items, size", "nums, n", "values, k"], arg_types=["list[int]", "int"], returns="list[list[int]]",
+        docs=["Split $a into consecutive chunks of length $b; the last chunk may be shorter. $b is positive.",
+              "Group the elements of $a into lists of $b (the final group holds whatever is left)."],
+        bodies=["return [$a[i:i + $b] for i in range(0, len($a), $b)]"],
+        reference=lambda xs, n: [xs[i:i + n] for i in range(0, len(xs), n)],
+        inputs=lambda r: (r.ints(), r.randint(1, 4))),
+    Family(
+        name="rotate_left", topic="lists",
+        function_names=["rotate_left", "rotate", "shift_left"],
+        arg_names=["items, k", "nums, steps", "values, n"], arg_types=["list[int]", "int"], returns="list[int]",
+        docs=["Return $a rotated $b positions to the left (elements that fall off the front go to the back).",
+              "Rotate the list $a left by $b places; $b may be larger than the list."],
+        bodies=["if not $a:\n    return []\n$b %= len($a)\nreturn $a[$b:] + $a[:$b]"],
+        reference=lambda xs, k: xs[k % len(xs):] + xs[:k % len(xs)] if xs else [],
+        inputs=lambda r: (r.ints(), r.randint(0, 12))),
+    Family(
+        name="flatten_once", topic="lists",
+        function_names=["flatten_once", "flatten", "concat_lists"],
+        arg_names=["lists", "nested", "groups"], arg_types=["list[list[int]]"], returns="list[int]",
+        docs=["Return one list with the elements of all the lists in $a, in order.", "Flatten $a by one level."],
+        bodies=["return [x for inner in $a for x in inner]",
+                "result = []\nfor inner in $a:\n    result.extend(inner)\nreturn result"],
+        reference=lambda ls: [x for l in ls for x in l],
+        inputs=lambda r: ([r.ints(n=r.randint(0, 3)) for _ in range(r.randint(0, 4))],)),
+    Family(
+        name="pairwise_diffs", topic="lists",
+        function_names=["pairwise_diffs", "differences", "gaps"],
+        arg_names=["nums", "values", "readings"], arg_types=["list[int]"], returns="list[int]",
+        docs=["Return the differences between consecutive numbers of $a: element i is $a[i + 1] - $a[i].",
+              "Compute the step from each element of $a to the next."],
+        bodies=["return [b - a for a, b in zip($a, $a[1:])]"],
+        reference=lambda xs: [b - a for a, b in zip(xs, xs[1:])],
+        inputs=lambda r: (r.ints(),)),
+    Family(
+        name="index_of_max", topic="lists",
+        function_names=["index_of_max", "argmax", "position_of_largest"],
+        arg_names=["nums", "values", "scores"], arg_types=["list[int]"], returns="int",
+        docs=["Return the index of the largest number in $a (the first one if it appears more than once), or -1 for "
+              "an empty list.",
+              "Where is the maximum of $a? Return its first index, -1 when $a is empty."],
+        bodies=["if not $a:\n    return -1\nbest = 0\nfor i in range(1, len($a)):\n    if $a[i] > $a[best]:\n"
+                "        best = i\nreturn best",
+                "return $a.index(max($a)) if $a else -1"],
+        reference=lambda xs: xs.index(max(xs)) if xs else -1,
+        inputs=lambda r: (r.ints(0, 9),)),
+    Family(
+        name="mean_value", topic="lists",
+        function_names=["mean_value", "average", "mean"],
+        arg_names=["nums", "values", "scores"], arg_types=["list[int]"], returns="float",
+        docs=["Return the average of $a rounded to 2 decimal places, or 0.0 for an empty list.",
+              "Compute the arithmetic mean of $a (two decimals); an empty list has mean 0.0."],
+        bodies=["if not $a:\n    return 0.0\nreturn round(sum($a) / len($a), 2)"],
+        reference=lambda xs: round(sum(xs) / len(xs), 2) if xs else 0.0,
+        inputs=lambda r: (r.ints(),)),
+    Family(
+        name="median_value", topic="lists",
+        function_names=["median_value", "median", "middle_value"],
+        arg_names=["nums", "values", "data"], arg_types=["list[int]"], returns="float",
+        docs=["Return the median of the non-empty list $a as a float: the middle value after sorting, or the mean of "
+              "the two middle values.",
+              "Find the median of $a, which has at least one element."],
+        bodies=["ordered = sorted($a)\nmid = len(ordered) // 2\nif len(ordered) % 2:\n"
+                "    return float(ordered[mid])\nreturn (ordered[mid - 1] + ordered[mid]) / 2"],
+        reference=lambda xs: (float(sorted(xs)[len(xs) // 2]) if len(xs) % 2
+                              else (sorted(xs)[len(xs) // 2 - 1] + sorted(xs)[len(xs) // 2]) / 2),
+        inputs=lambda r: (r.ints(n=r.randint(1, 8)),)),
+    Family(
+        name="merge_sorted", topic="lists",
+        function_names=["merge_sorted", "merge_lists", "combine_sorted"],
+        arg_names=["a, b", "left, right", "first, second"], arg_types=["list[int]", "list[int]"], returns="list[int]",
+        docs=["Merge the two sorted lists $a and $b into one sorted list without calling sort.",
+              "Given sorted $a and $b, return all their elements in sorted order, walking both lists once."],
+        bodies=["result = []\ni = j = 0\nwhile i < len($a) and j < len($b):\n    if $a[i] <= $b[j]:\n"
+                "        result.append($a[i])\n        i += 1\n    else:\n        result.append($b[j])\n"
+                "        j += 1\nreturn result + $a[i:] + $b[j:]"],
+        reference=lambda a, b: sorted(a + b),
+        inputs=lambda r: (sorted(r.ints()), sorted(r.ints()))),
+    Family(
+        name="interleave", topic="lists",
+        function_names=["interleave", "alternate_merge", "weave"],
+        arg_names=["a, b", "first, second", "xs, ys"], arg_types=["list[int]", "list[int]"], returns="list[int]",
+        docs=["Return a list that takes elements from $a and $b in turn; when one list runs out, the rest of the "
+              "other follows.",
+              "Weave $a and $b together: $a[0], $b[0], $a[1], $b[1], ... then the leftovers."],
+        bodies=["result = []\nfor i in range(max(len($a), len($b))):\n    if i < len($a):\n"
+                "        result.append($a[i])\n    if i < len($b):\n        result.append($b[i])\nreturn result"],
+        reference=lambda a, b: [x for i in range(max(len(a), len(b))) for x in (a[i:i + 1] + b[i:i + 1])],
+        inputs=lambda r: (r.ints(), r.ints())),
+    Family(
+        name="zip_sum", topic="lists",
+        function_names=["zip_sum", "add_lists", "elementwise_sum"],
+        arg_names=["a, b", "xs, ys", "first, second"], arg_types=["list[int]", "list[int]"], returns="list[int]",
+        docs=["Return the element-wise sums of $a and $b, stopping at the end of the shorter list.",
+              "Add $a and $b position by position (as far as both have elements)."],
+        bodies=["return [x + y for x, y in zip($a, $b)]"],
+        reference=lambda a, b: [x + y for x, y in zip(a, b)],
+        inputs=lambda r: (r.ints(), r.ints())),
+    Family(
+        name="every_other", topic="lists",
+        function_names=["every_other", "even_positions", "skip_one"],
+        arg_names=["items", "nums", "values"], arg_types=["list[int]"], returns="list[int]",
+        docs=["Return the elements of $a at even positions (0, 2, 4, ...).",
+              "Keep every second element of $a, starting with the first."],
+        bodies=["return $a[::2]", "return [x for i, x in enumerate($a) if i % 2 == 0]"],
+        reference=lambda xs: xs[::2],
+        inputs=lambda r: (r.ints(),)),
+    Family(
+        name="clamp_all", topic="lists",
+        function_names=["clamp_all", "clip_values", "limit_values"],
+        arg_names=["nums, low, high", "values, lo, hi", "data, minimum, maximum"],
+        arg_types=["list[int]", "int", "int"], returns="list[int]",
+        docs=["Return $a with every number below $b raised to $b and every number above $c lowered to $c.",
+              "Clip each element of $a into the range [$b, $c]."],
+        bodies=["return [min(max(n, $b), $c) for n in $a]"],
+        reference=lambda xs, lo, hi: [min(max(x, lo), hi) for x in xs],
+        inputs=lambda r: (r.ints(-10, 30), r.randint(-3, 5), r.randint(6, 15))),
+    Family(
+        name="product_of", topic="lists",
+        function_names=["product_of", "multiply_all", "list_product"],
+        arg_names=["nums", "values", "factors"], arg_types=["list[int]"], returns="int",
+        docs=["Return the product of all numbers in $a (1 for an empty list).",
+              "Multiply the elements of $a together."],
+        bodies=["result = 1\nfor n in $a:\n    result *= n\nreturn result"],
+        reference=lambda xs: math.prod(xs),
+        inputs=lambda r: (r.ints(-5, 6, n=r.randint(0, 6)),)),
+    Family(
+        name="count_pairs_sum", topic="lists",
+        function_names=["count_pairs_sum", "pairs_adding_to", "two_sum_count"],
+        arg_names=["nums, target", "values, total", "items, goal"], arg_types=["list[int]", "int"], returns="int",
+        docs=["Return how many pairs of positions i < j have $a[i] + $a[j] == $b.",
+              "Count index pairs (i, j) with i < j whose values in $a add up to $b."],
+        bodies=["count = 0\nfor i in range(len($a)):\n    for j in range(i + 1, len($a)):\n"
+                "        if $a[i] + $a[j] == $b:\n            count += 1\nreturn count"],
+        reference=lambda xs, t: sum(xs[i] + xs[j] == t for i in range(len(xs)) for j in range(i + 1, len(xs))),
+        inputs=lambda r: (r.ints(0, 9), r.randint(2, 14))),
+    Family(
+        name="zeros_to_end", topic="lists",
+        function_names=["zeros_to_end", "move_zeros", "push_zeros_back"],
+        arg_names=["nums", "values", "items"], arg_types=["list[int]"], returns="list[int]",
+        docs=["Return $a with all zeros moved to the end; the other numbers keep their order.",
+              "Move every 0 in $a to the back without changing the order of the rest."],
+        bodies=["non_zero = [n for n in $a if n != 0]\nreturn non_zero + [0] * ($a.count(0))"],
+        reference=lambda xs: [x for x in xs if x] + [0] * xs.count(0),
+        inputs=lambda r: (r.ints(0, 3),)),
+    Family(
+        name="longest_rising_run", topic="lists",
+        function_names=["longest_rising_run", "longest_increasing_streak", "rising_run"],
+        arg_names=["nums", "values", "prices"], arg_types=["list[int]"], returns="int",
+        docs=["Return the length of the longest run of strictly increasing consecutive numbers in $a (0 for an empty "
+              "list).",
+              "How long is the longest stretch of $a in which every number is bigger than the one before?"],
+        bodies=["if not $a:\n    return 0\nbest = current = 1\nfor prev, n in zip($a, $a[1:]):\n"
+                "    current = current + 1 if n > prev else 1\n    best = max(best, current)\nreturn best"],
+        reference=lambda xs: max((j - i for i in range(len(xs)) for j in range(i + 1, len(xs) + 1)
+                                  if all(xs[k] < xs[k + 1] for k in range(i, j - 1))), default=0),
+        inputs=lambda r: (r.ints(0, 9),)),
+    Family(
+        name="is_sorted", topic="lists",
+        function_names=["is_sorted", "in_order", "is_ascending"],
+        arg_names=["nums", "values", "items"], arg_types=["list[int]"], returns="bool",
+        docs=["Return True if $a is sorted in non-decreasing order.",
+              "Check that every element of $a is at least the one before it."],
+        bodies=["return all($a[i] <= $a[i + 1] for i in range(len($a) - 1))",
+                "for i in range(1, len($a)):\n    if $a[i] < $a[i - 1]:\n        return False\nreturn True"],
+        reference=lambda xs: xs == sorted(xs),
+        inputs=lambda r: (sorted(r.ints()) if r.random() < 0.5 else r.ints(),)),
+    Family(
+        name="running_max", topic="lists",
+        function_names=["running_max", "cumulative_max", "best_so_far"],
+        arg_names=["nums", "values", "scores"], arg_types=["list[int]"], returns="list[int]",
+        docs=["Return a list whose element i is the largest value among $a[0] ... $a[i].",
+              "Track the maximum of $a seen so far at every position."],
+        bodies=["result = []\nbest = None\nfor n in $a:\n    best = n if best is None else max(best, n)\n"
+                "    result.append(best)\nreturn result"],
+        reference=lambda xs: [max(xs[:i + 1]) for i in range(len(xs))],
+        inputs=lambda r: (r.ints(),)),
+    Family(
+        name="sign_changes", topic="lists",
+        function_names=["sign_changes", "count_sign_flips", "crossings"],
+        arg_names=["nums", "values", "readings"], arg_types=["list[int]"], returns="int",
+        docs=["Return how many times consecutive numbers in $a change sign (one negative, the next positive or the "
+              "other way round). Zeros are skipped.",
+              "Count the sign flips between neighbouring non-zero numbers of $a."],
+        bodies=["signs = [n > 0 for n in $a if n != 0]\nreturn sum(1 for a, b in zip(signs, signs[1:]) if a != b)"],
+        reference=lambda xs: (lambda s: sum(a != b for a, b in zip(s, s[1:])))([x > 0 for x in xs if x]),
+        inputs=lambda r: (r.ints(-9, 9),)),
+    Family(
+        name="majority_element", topic="lists",
+        function_names=["majority_element", "dominant_value", "majority"],
+        arg_names=["nums", "votes", "values"], arg_types=["list[int]"], returns="int | None",
+        docs=["Return the value that appears more than half of the time in $a, or None if there is no such value.",
+              "Find the majority element of $a (strictly more than len($a) // 2 copies), else None."],
+        bodies=["for value in set($a):\n    if $a.count(value) > len($a) // 2:\n        return value\nreturn None"],
+        reference=lambda xs: next((v for v in set(xs) if xs.count(v) > len(xs) // 2), None),
+        inputs=lambda r: (r.ints(0, 2),)),
+    Family(
+        name="split_even_odd", topic="lists",
+        function_names=["split_even_odd", "evens_and_odds", "partition_parity"],
+        arg_names=["nums", "values", "numbers"], arg_types=["list[int]"], returns="tuple[list[int], list[int]]",
+        docs=["Return a tuple (evens, odds) with the even and the odd numbers of $a, each in their original order.",
+              "Partition $a into its even numbers and its odd numbers."],
+        bodies=["evens = [n for n in $a if n % 2 == 0]\nodds = [n for n in $a if n % 2 != 0]\nreturn evens, odds"],
+        reference=lambda xs: ([x for x in xs if x % 2 == 0], [x for x in xs if x % 2]),
+        inputs=lambda r: (r.ints(),)),
+]
+
+
+# matrices and 0/1 rows: added after the other topics, so they come last in FAMILIES (see __init__.py)
+GRIDS = [
+    Family(
+        name="matrix_transpose", topic="lists",
+        function_names=["matrix_transpose", "transpose", "flip_matrix"],
+        arg_names=["matrix", "grid", "rows"], arg_types=["list[list[int]]"], returns="list[list[int]]",
+        docs=["Return the transpose of the rectangular matrix $a (rows become columns).",
+              "Swap the rows and columns of the grid $a."],
+        bodies=["return [list(row) for row in zip(*$a)]",
+                "return [[$a[i][j] for i in range(len($a))] for j in range(len($a[0]))] if $a else []"],
+        reference=lambda m: [list(r_) for r_ in zip(*m)],
+        inputs=lambda r: (r.matrix(),)),
+    Family(
+        name="matrix_row_sums", topic="lists",
+        function_names=["matrix_row_sums", "row_totals", "sum_rows"],
+        arg_names=["matrix", "grid", "table"], arg_types=["list[list[int]]"], returns="list[int]",
+        docs=["Return a list with the sum of each row of $a.", "Total every row of the grid $a."],
+        bodies=["return [sum(row) for row in $a]"],
+        reference=lambda m: [sum(r_) for r_ in m],
+        inputs=lambda r: (r.matrix(),)),
+    Family(
+        name="diagonal_sum", topic="lists",
+        function_names=["diagonal_sum", "trace", "main_diagonal_total"],
+        arg_names=["matrix", "grid", "square"], arg_types=["list[list[int]]"], returns="int",
+        docs=["Return the sum of the main diagonal of the square matrix $a.", "Add up $a[i][i] for every i."],
+        bodies=["return sum($a[i][i] for i in range(len($a)))"],
+        reference=lambda m: sum(m[i][i] for i in range(len(m))),
+        inputs=lambda r: (r.matrix(square=True),)),
+    Family(
+        name="count_islands_1d", topic="lists",
+        function_names=["count_islands_1d", "count_groups", "count_runs_of_ones"],
+        arg_names=["cells", "bits", "row"], arg_types=["list[int]"], returns="int",
+        docs=["$a is a list of 0s and 1s. Return how many separate groups of consecutive 1s it contains.",
+              "Count the runs of 1s in the 0/1 list $a."],
+        bodies=["groups = 0\nprevious = 0\nfor cell in $a:\n    if cell == 1 and previous == 0:\n"
+                "        groups += 1\n    previous = cell\nreturn groups"],
+        reference=lambda xs: sum(1 for i, x in enumerate(xs) if x == 1 and (i == 0 or xs[i - 1] == 0)),
+        inputs=lambda r: (r.ints(0, 1, n=r.randint(0, 12)),)),
+]
