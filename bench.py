@@ -24,8 +24,9 @@ from types import SimpleNamespace
 import torch
 import torch.nn.functional as F
 
-from model import PRESETS, Phi, PhiConfig, config_to_hf
+from model import PRESETS, Phi, PhiConfig
 from train import make_optimizer
+from weights import config_to_hf
 
 
 def parse_args():

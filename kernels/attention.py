@@ -30,7 +30,10 @@ Tq > Tk the first Tq - Tk queries see no key at all: their output and gradients 
 
 Attention dropout (on the probabilities, as in training phi-1) draws its mask from Philox, a counter-based
 RNG: the random number for element (batch, head, i, j) is a pure function of (seed, its index), so the
-backward regenerates exactly the forward's mask without storing it, and dropout_mask() can show it.
+backward regenerates exactly the forward's mask without storing it, and dropout_mask() can show it. The
+seed is a one-element tensor the kernels load themselves: drawing it never waits for the GPU.
+
+What it supports, its tests and its speed: kernels/README.md.
 """
 
 import math
@@ -41,6 +44,7 @@ import triton
 import triton.language as tl
 
 MAX_HEAD_DIM = 128
+LOG2E = tl.constexpr(1.4426950408889634)  # log2(e): exp(x) = exp2(x * LOG2E), the hardware's native exp
 INTERPRET = os.environ.get("TRITON_INTERPRET") == "1"
 # Tests turn this on: every output buffer is filled with NaN before the kernels run, so an element a
 # kernel forgets to write shows up as NaN instead of as whatever the allocator left there.
@@ -99,6 +103,15 @@ _autotune_dq = _autotuner(
 
 # ----------------------------------------------------------------------------------------------------------
 # small pieces shared by the kernels
+
+
+@triton.jit
+def _this_head(H):
+    """The (batch, head) a program works on: grid axis 1 is the head, axis 2 the batch. bh = b * H + h
+    indexes LSE and DELTA and keys the dropout RNG. int64, so offsets into big tensors cannot overflow."""
+    h = tl.program_id(1).to(tl.int64)
+    b = tl.program_id(2).to(tl.int64)
+    return b, h, b * H + h
 
 
 @triton.jit
@@ -182,10 +195,9 @@ def _query_range(start_n, Tq, Tk, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, 
 
 
 @triton.jit
-def _fwd_inner(acc, l_i, m_i, q, K, V, stride_kt, stride_vt, start_m, lo, hi, Tq, Tk, qk_scale, dropout_p, seed,
-               bh, MASKED: tl.constexpr, CAUSAL: tl.constexpr, DROPOUT: tl.constexpr,
-               HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-               PRECISION: tl.constexpr):
+def _fwd_inner(acc, l_i, m_i, q, K, V, lo, hi, MASKED: tl.constexpr, start_m, stride_kt, stride_vt, Tq, Tk,
+               qk_scale, dropout_p, seed, bh, CAUSAL: tl.constexpr, DROPOUT: tl.constexpr, HEAD_DIM: tl.constexpr,
+               BLOCK_D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, PRECISION: tl.constexpr):
     """The online softmax over key blocks [lo, hi) (see the top of the file); MASKED blocks apply _visible."""
     offs_m = start_m + tl.arange(0, BLOCK_M)
     for start_n in range(lo, hi, BLOCK_N):
@@ -213,37 +225,38 @@ def _fwd_inner(acc, l_i, m_i, q, K, V, stride_kt, stride_vt, start_m, lo, hi, Tq
 
 
 @_autotune_fwd
-@triton.jit(do_not_specialize=["seed"])
+@triton.jit
 def _attn_fwd(Q, K, V, O, LSE,
               stride_qb, stride_qh, stride_qt, stride_kb, stride_kh, stride_kt,
               stride_vb, stride_vh, stride_vt, stride_ob, stride_oh, stride_ot,
-              H, Tq, Tk, sm_scale, dropout_p, seed, Q_BUCKET, K_BUCKET,
+              H, Tq, Tk, sm_scale, dropout_p, SEED, Q_BUCKET, K_BUCKET,
               HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, CAUSAL: tl.constexpr, DROPOUT: tl.constexpr,
               PRECISION: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     # with causal masking the last query blocks have the most keys to visit: launch them first so the
     # grid does not end with a long straggler
     start_m = (tl.num_programs(0) - 1 - tl.program_id(0)) * BLOCK_M
-    h = tl.program_id(1).to(tl.int64)
-    b = tl.program_id(2).to(tl.int64)
+    b, h, bh = _this_head(H)
     Q += b * stride_qb + h * stride_qh
     K += b * stride_kb + h * stride_kh
     V += b * stride_vb + h * stride_vh
     O += b * stride_ob + h * stride_oh
-    bh = b * H + h  # which (batch, head): indexes LSE, and keys the dropout RNG
     LSE += bh * Tq
-    qk_scale = sm_scale * 1.4426950408889634  # log2(e): exp(x) = exp2(x * log2(e))
+    qk_scale = sm_scale * LOG2E
+    seed = tl.load(SEED) if DROPOUT else 0
 
     q = _load_rows(Q, start_m, Tq, stride_qt, BLOCK_M, HEAD_DIM, BLOCK_D, TRANSPOSE=False)
     m_i = tl.full((BLOCK_M,), float("-inf"), tl.float32)
     l_i = tl.zeros((BLOCK_M,), tl.float32)
     acc = tl.zeros((BLOCK_M, BLOCK_D), tl.float32)
     mid, end = _key_range(start_m, Tq, Tk, BLOCK_M, BLOCK_N, CAUSAL)
-    acc, l_i, m_i = _fwd_inner(acc, l_i, m_i, q, K, V, stride_kt, stride_vt, start_m, 0, mid, Tq, Tk, qk_scale,
-                               dropout_p, seed, bh, False, CAUSAL, DROPOUT, HEAD_DIM, BLOCK_D, BLOCK_M,
-                               BLOCK_N, PRECISION)
-    acc, l_i, m_i = _fwd_inner(acc, l_i, m_i, q, K, V, stride_kt, stride_vt, start_m, mid, end, Tq, Tk, qk_scale,
-                               dropout_p, seed, bh, True, CAUSAL, DROPOUT, HEAD_DIM, BLOCK_D, BLOCK_M,
-                               BLOCK_N, PRECISION)
+    acc, l_i, m_i = _fwd_inner(
+        acc, l_i, m_i, q, K, V, lo=0, hi=mid, MASKED=False, start_m=start_m, stride_kt=stride_kt,
+        stride_vt=stride_vt, Tq=Tq, Tk=Tk, qk_scale=qk_scale, dropout_p=dropout_p, seed=seed, bh=bh, CAUSAL=CAUSAL,
+        DROPOUT=DROPOUT, HEAD_DIM=HEAD_DIM, BLOCK_D=BLOCK_D, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, PRECISION=PRECISION)
+    acc, l_i, m_i = _fwd_inner(
+        acc, l_i, m_i, q, K, V, lo=mid, hi=end, MASKED=True, start_m=start_m, stride_kt=stride_kt,
+        stride_vt=stride_vt, Tq=Tq, Tk=Tk, qk_scale=qk_scale, dropout_p=dropout_p, seed=seed, bh=bh, CAUSAL=CAUSAL,
+        DROPOUT=DROPOUT, HEAD_DIM=HEAD_DIM, BLOCK_D=BLOCK_D, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, PRECISION=PRECISION)
 
     # l_i == 0 only for rows that see no key (causal, Tq > Tk): output 0, and L = +inf makes the
     # backward's exp(S - L) 0 for them as well
@@ -267,19 +280,19 @@ def _attn_bwd_delta(O, DO, DELTA, stride_ob, stride_oh, stride_ot, stride_dob, s
                     H, Tq, HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_M: tl.constexpr):
     """delta = rowsum(dO * O), one fp32 number per query row."""
     start_m = tl.program_id(0) * BLOCK_M
-    h = tl.program_id(1).to(tl.int64)
-    b = tl.program_id(2).to(tl.int64)
-    o = _load_rows(O + b * stride_ob + h * stride_oh, start_m, Tq, stride_ot, BLOCK_M, HEAD_DIM, BLOCK_D, False)
+    b, h, bh = _this_head(H)
+    o = _load_rows(O + b * stride_ob + h * stride_oh, start_m, Tq, stride_ot, BLOCK_M, HEAD_DIM, BLOCK_D,
+                   TRANSPOSE=False)
     do = _load_rows(DO + b * stride_dob + h * stride_doh, start_m, Tq, stride_dot, BLOCK_M, HEAD_DIM, BLOCK_D,
-                    False)
+                    TRANSPOSE=False)
     delta = tl.sum(o.to(tl.float32) * do.to(tl.float32), 1)
     offs_m = start_m + tl.arange(0, BLOCK_M)
-    tl.store(DELTA + (b * H + h) * Tq + offs_m, delta, mask=offs_m < Tq)
+    tl.store(DELTA + bh * Tq + offs_m, delta, mask=offs_m < Tq)
 
 
 @triton.jit
-def _dkdv_inner(dk, dv, k, v, Q, DO, LSE, DELTA, stride_qt, stride_dot, start_n, lo, hi, Tq, Tk, qk_scale,
-                dropout_p, seed, bh, MASKED: tl.constexpr, CAUSAL: tl.constexpr, DROPOUT: tl.constexpr,
+def _dkdv_inner(dk, dv, k, v, Q, DO, LSE, DELTA, lo, hi, MASKED: tl.constexpr, start_n, stride_qt, stride_dot,
+                Tq, Tk, qk_scale, dropout_p, seed, bh, CAUSAL: tl.constexpr, DROPOUT: tl.constexpr,
                 HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                 PRECISION: tl.constexpr):
     # works with transposed (key, query) tiles so that dK and dV come out as plain (key, d) tiles
@@ -307,40 +320,41 @@ def _dkdv_inner(dk, dv, k, v, Q, DO, LSE, DELTA, stride_qt, stride_dot, start_n,
 
 
 @_autotune_dkdv
-@triton.jit(do_not_specialize=["seed"])
+@triton.jit
 def _attn_bwd_dkdv(Q, K, V, DO, LSE, DELTA, DK, DV,
                    stride_qb, stride_qh, stride_qt, stride_kb, stride_kh, stride_kt,
                    stride_vb, stride_vh, stride_vt, stride_dob, stride_doh, stride_dot,
                    stride_dkb, stride_dkh, stride_dkt, stride_dvb, stride_dvh, stride_dvt,
-                   H, Tq, Tk, sm_scale, dropout_p, seed, Q_BUCKET, K_BUCKET,
+                   H, Tq, Tk, sm_scale, dropout_p, SEED, Q_BUCKET, K_BUCKET,
                    HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, CAUSAL: tl.constexpr, DROPOUT: tl.constexpr,
                    PRECISION: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     """One program per key block: dV = sum over queries of P^T dO, dK = sum of dS^T Q * scale."""
     start_n = tl.program_id(0) * BLOCK_N  # causal: the first key blocks have the most queries, already first
-    h = tl.program_id(1).to(tl.int64)
-    b = tl.program_id(2).to(tl.int64)
+    b, h, bh = _this_head(H)
     Q += b * stride_qb + h * stride_qh
     K += b * stride_kb + h * stride_kh
     V += b * stride_vb + h * stride_vh
     DO += b * stride_dob + h * stride_doh
     DK += b * stride_dkb + h * stride_dkh
     DV += b * stride_dvb + h * stride_dvh
-    bh = b * H + h  # which (batch, head): indexes LSE and DELTA, and keys the dropout RNG
     LSE += bh * Tq
     DELTA += bh * Tq
-    qk_scale = sm_scale * 1.4426950408889634
+    qk_scale = sm_scale * LOG2E
+    seed = tl.load(SEED) if DROPOUT else 0
 
     k = _load_rows(K, start_n, Tk, stride_kt, BLOCK_N, HEAD_DIM, BLOCK_D, TRANSPOSE=False)
     v = _load_rows(V, start_n, Tk, stride_vt, BLOCK_N, HEAD_DIM, BLOCK_D, TRANSPOSE=False)
     dk = tl.zeros((BLOCK_N, BLOCK_D), tl.float32)
     dv = tl.zeros((BLOCK_N, BLOCK_D), tl.float32)
     lo, mid = _query_range(start_n, Tq, Tk, BLOCK_M, BLOCK_N, CAUSAL)
-    dk, dv = _dkdv_inner(dk, dv, k, v, Q, DO, LSE, DELTA, stride_qt, stride_dot, start_n, lo, mid, Tq, Tk, qk_scale,
-                         dropout_p, seed, bh, True, CAUSAL, DROPOUT, HEAD_DIM, BLOCK_D, BLOCK_M, BLOCK_N,
-                         PRECISION)
-    dk, dv = _dkdv_inner(dk, dv, k, v, Q, DO, LSE, DELTA, stride_qt, stride_dot, start_n, mid, Tq, Tq, Tk,
-                         qk_scale, dropout_p, seed, bh, False, CAUSAL, DROPOUT, HEAD_DIM, BLOCK_D, BLOCK_M,
-                         BLOCK_N, PRECISION)
+    dk, dv = _dkdv_inner(
+        dk, dv, k, v, Q, DO, LSE, DELTA, lo=lo, hi=mid, MASKED=True, start_n=start_n, stride_qt=stride_qt,
+        stride_dot=stride_dot, Tq=Tq, Tk=Tk, qk_scale=qk_scale, dropout_p=dropout_p, seed=seed, bh=bh, CAUSAL=CAUSAL,
+        DROPOUT=DROPOUT, HEAD_DIM=HEAD_DIM, BLOCK_D=BLOCK_D, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, PRECISION=PRECISION)
+    dk, dv = _dkdv_inner(
+        dk, dv, k, v, Q, DO, LSE, DELTA, lo=mid, hi=Tq, MASKED=False, start_n=start_n, stride_qt=stride_qt,
+        stride_dot=stride_dot, Tq=Tq, Tk=Tk, qk_scale=qk_scale, dropout_p=dropout_p, seed=seed, bh=bh, CAUSAL=CAUSAL,
+        DROPOUT=DROPOUT, HEAD_DIM=HEAD_DIM, BLOCK_D=BLOCK_D, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, PRECISION=PRECISION)
     if DROPOUT:
         dv = dv / (1.0 - dropout_p)
     _store_rows(DK, start_n, Tk, stride_dkt, dk * sm_scale, BLOCK_N, HEAD_DIM, BLOCK_D)
@@ -348,10 +362,9 @@ def _attn_bwd_dkdv(Q, K, V, DO, LSE, DELTA, DK, DV,
 
 
 @triton.jit
-def _dq_inner(dq, q, do, lse, delta, K, V, stride_kt, stride_vt, start_m, lo, hi, Tq, Tk, qk_scale, dropout_p,
-              seed, bh, MASKED: tl.constexpr, CAUSAL: tl.constexpr, DROPOUT: tl.constexpr,
-              HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-              PRECISION: tl.constexpr):
+def _dq_inner(dq, q, do, lse, delta, K, V, lo, hi, MASKED: tl.constexpr, start_m, stride_kt, stride_vt, Tq, Tk,
+              qk_scale, dropout_p, seed, bh, CAUSAL: tl.constexpr, DROPOUT: tl.constexpr, HEAD_DIM: tl.constexpr,
+              BLOCK_D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, PRECISION: tl.constexpr):
     offs_m = start_m + tl.arange(0, BLOCK_M)
     for start_n in range(lo, hi, BLOCK_N):
         offs_n = start_n + tl.arange(0, BLOCK_N)
@@ -370,27 +383,26 @@ def _dq_inner(dq, q, do, lse, delta, K, V, stride_kt, stride_vt, start_m, lo, hi
 
 
 @_autotune_dq
-@triton.jit(do_not_specialize=["seed"])
+@triton.jit
 def _attn_bwd_dq(Q, K, V, DO, LSE, DELTA, DQ,
                  stride_qb, stride_qh, stride_qt, stride_kb, stride_kh, stride_kt,
                  stride_vb, stride_vh, stride_vt, stride_dob, stride_doh, stride_dot,
                  stride_dqb, stride_dqh, stride_dqt,
-                 H, Tq, Tk, sm_scale, dropout_p, seed, Q_BUCKET, K_BUCKET,
+                 H, Tq, Tk, sm_scale, dropout_p, SEED, Q_BUCKET, K_BUCKET,
                  HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, CAUSAL: tl.constexpr, DROPOUT: tl.constexpr,
                  PRECISION: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     """One program per query block: dQ = sum over keys of dS K * scale."""
     start_m = (tl.num_programs(0) - 1 - tl.program_id(0)) * BLOCK_M  # heaviest blocks first, as in forward
-    h = tl.program_id(1).to(tl.int64)
-    b = tl.program_id(2).to(tl.int64)
+    b, h, bh = _this_head(H)
     Q += b * stride_qb + h * stride_qh
     K += b * stride_kb + h * stride_kh
     V += b * stride_vb + h * stride_vh
     DO += b * stride_dob + h * stride_doh
     DQ += b * stride_dqb + h * stride_dqh
-    bh = b * H + h  # which (batch, head): indexes LSE and DELTA, and keys the dropout RNG
     LSE += bh * Tq
     DELTA += bh * Tq
-    qk_scale = sm_scale * 1.4426950408889634
+    qk_scale = sm_scale * LOG2E
+    seed = tl.load(SEED) if DROPOUT else 0
 
     offs_m = start_m + tl.arange(0, BLOCK_M)
     q = _load_rows(Q, start_m, Tq, stride_qt, BLOCK_M, HEAD_DIM, BLOCK_D, TRANSPOSE=False)
@@ -399,19 +411,22 @@ def _attn_bwd_dq(Q, K, V, DO, LSE, DELTA, DQ,
     delta = tl.load(DELTA + offs_m, mask=offs_m < Tq, other=0.0)
     dq = tl.zeros((BLOCK_M, BLOCK_D), tl.float32)
     mid, end = _key_range(start_m, Tq, Tk, BLOCK_M, BLOCK_N, CAUSAL)
-    dq = _dq_inner(dq, q, do, lse, delta, K, V, stride_kt, stride_vt, start_m, 0, mid, Tq, Tk, qk_scale, dropout_p,
-                   seed, bh, False, CAUSAL, DROPOUT, HEAD_DIM, BLOCK_D, BLOCK_M, BLOCK_N, PRECISION)
-    dq = _dq_inner(dq, q, do, lse, delta, K, V, stride_kt, stride_vt, start_m, mid, end, Tq, Tk, qk_scale,
-                   dropout_p, seed, bh, True, CAUSAL, DROPOUT, HEAD_DIM, BLOCK_D, BLOCK_M, BLOCK_N, PRECISION)
+    dq = _dq_inner(
+        dq, q, do, lse, delta, K, V, lo=0, hi=mid, MASKED=False, start_m=start_m, stride_kt=stride_kt,
+        stride_vt=stride_vt, Tq=Tq, Tk=Tk, qk_scale=qk_scale, dropout_p=dropout_p, seed=seed, bh=bh, CAUSAL=CAUSAL,
+        DROPOUT=DROPOUT, HEAD_DIM=HEAD_DIM, BLOCK_D=BLOCK_D, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, PRECISION=PRECISION)
+    dq = _dq_inner(
+        dq, q, do, lse, delta, K, V, lo=mid, hi=end, MASKED=True, start_m=start_m, stride_kt=stride_kt,
+        stride_vt=stride_vt, Tq=Tq, Tk=Tk, qk_scale=qk_scale, dropout_p=dropout_p, seed=seed, bh=bh, CAUSAL=CAUSAL,
+        DROPOUT=DROPOUT, HEAD_DIM=HEAD_DIM, BLOCK_D=BLOCK_D, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, PRECISION=PRECISION)
     _store_rows(DQ, start_m, Tq, stride_dqt, dq * sm_scale, BLOCK_M, HEAD_DIM, BLOCK_D)
 
 
-@triton.jit(do_not_specialize=["seed"])
-def _dropout_mask_kernel(KEEP, H, Tq, Tk, dropout_p, seed, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+@triton.jit
+def _dropout_mask_kernel(KEEP, H, Tq, Tk, dropout_p, SEED, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     start_m = tl.program_id(0) * BLOCK_M
-    h = tl.program_id(1).to(tl.int64)
-    b = tl.program_id(2).to(tl.int64)
-    bh = b * H + h
+    _, _, bh = _this_head(H)
+    seed = tl.load(SEED)
     offs_m = start_m + tl.arange(0, BLOCK_M)
     for start_n in range(0, Tk, BLOCK_N):
         offs_n = start_n + tl.arange(0, BLOCK_N)
@@ -462,11 +477,12 @@ def _last_dim_contiguous(x):
     return x if x.stride(-1) == 1 else x.contiguous()
 
 
-def _launch_args(q, k, causal, dropout_p):
+def _launch_args(q, k, causal, sm_scale, dropout_p, seed):
     """Kernel arguments shared by the forward and both backward passes."""
-    B, H, Tq, D = q.shape
+    H, Tq, D = q.shape[1:]
     Tk = k.shape[2]
     return dict(
+        H=H, Tq=Tq, Tk=Tk, sm_scale=sm_scale, dropout_p=dropout_p, SEED=seed,
         Q_BUCKET=triton.next_power_of_2(Tq), K_BUCKET=triton.next_power_of_2(Tk),
         HEAD_DIM=D, BLOCK_D=max(16, triton.next_power_of_2(D)),  # tl.dot needs tiles of at least 16
         CAUSAL=causal, DROPOUT=dropout_p > 0.0,
@@ -477,53 +493,49 @@ def _launch_args(q, k, causal, dropout_p):
 
 def _forward(q, k, v, causal, sm_scale, dropout_p, seed):
     B, H, Tq, _ = q.shape
-    Tk = k.shape[2]
     o = _new_buffer(None, like=q)
     lse = _new_buffer((B, H, Tq), dtype=torch.float32, device=q.device)
     grid = lambda meta: (triton.cdiv(Tq, meta["BLOCK_M"]), H, B)
     _attn_fwd[grid](q, k, v, o, lse, *q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *o.stride()[:3],
-                    H, Tq, Tk, sm_scale, dropout_p, seed, **_launch_args(q, k, causal, dropout_p))
+                    **_launch_args(q, k, causal, sm_scale, dropout_p, seed))
     return o, lse
 
 
-def _backward(do, q, k, v, o, lse, causal, sm_scale, dropout_p, seed):
+def _backward(do, q, k, v, o, lse, seed, causal, sm_scale, dropout_p):
     B, H, Tq, D = q.shape
     Tk = k.shape[2]
-    args = _launch_args(q, k, causal, dropout_p)
+    args = _launch_args(q, k, causal, sm_scale, dropout_p, seed)
     delta = _new_buffer((B, H, Tq), dtype=torch.float32, device=q.device)
-    _attn_bwd_delta[(triton.cdiv(Tq, 64), H, B)](o, do, delta, *o.stride()[:3], *do.stride()[:3], H, Tq,
+    _attn_bwd_delta[(triton.cdiv(Tq, 64), H, B)](o, do, delta, *o.stride()[:3], *do.stride()[:3], H=H, Tq=Tq,
                                                  HEAD_DIM=D, BLOCK_D=args["BLOCK_D"], BLOCK_M=64)
     dq, dk, dv = _new_buffer(None, like=q), _new_buffer(None, like=k), _new_buffer(None, like=v)
     strides = (*q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *do.stride()[:3])
     grid = lambda meta: (triton.cdiv(Tk, meta["BLOCK_N"]), H, B)
-    _attn_bwd_dkdv[grid](q, k, v, do, lse, delta, dk, dv, *strides, *dk.stride()[:3], *dv.stride()[:3],
-                         H, Tq, Tk, sm_scale, dropout_p, seed, **args)
+    _attn_bwd_dkdv[grid](q, k, v, do, lse, delta, dk, dv, *strides, *dk.stride()[:3], *dv.stride()[:3], **args)
     grid = lambda meta: (triton.cdiv(Tq, meta["BLOCK_M"]), H, B)
-    _attn_bwd_dq[grid](q, k, v, do, lse, delta, dq, *strides, *dq.stride()[:3],
-                       H, Tq, Tk, sm_scale, dropout_p, seed, **args)
+    _attn_bwd_dq[grid](q, k, v, do, lse, delta, dq, *strides, *dq.stride()[:3], **args)
     return dq, dk, dv
 
 
 class _FlashAttention(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, q, k, v, causal, sm_scale, dropout_p, seed):
+    def forward(ctx, q, k, v, seed, causal, sm_scale, dropout_p):
         q, k, v = _last_dim_contiguous(q), _last_dim_contiguous(k), _last_dim_contiguous(v)
         o, lse = _forward(q, k, v, causal, sm_scale, dropout_p, seed)
-        ctx.save_for_backward(q, k, v, o, lse)
-        ctx.args = (causal, sm_scale, dropout_p, seed)
+        ctx.save_for_backward(q, k, v, o, lse, seed)
+        ctx.args = (causal, sm_scale, dropout_p)
         return o
 
     @staticmethod
     def backward(ctx, do):
-        q, k, v, o, lse = ctx.saved_tensors
-        dq, dk, dv = _backward(_last_dim_contiguous(do), q, k, v, o, lse, *ctx.args)
+        dq, dk, dv = _backward(_last_dim_contiguous(do), *ctx.saved_tensors, *ctx.args)
         return dq, dk, dv, None, None, None, None
 
 
-def _check_seed(seed):
+def _seed_tensor(seed, device):
     if not isinstance(seed, int) or not 0 <= seed < 2**31:
         raise ValueError(f"flash_attention: seed must be an int in [0, 2**31), got {seed!r}")
-    return seed
+    return torch.tensor([seed], device=device)
 
 
 def flash_attention(q, k, v, causal=True, softmax_scale=None, dropout_p=0.0, seed=None):
@@ -539,21 +551,23 @@ def flash_attention(q, k, v, causal=True, softmax_scale=None, dropout_p=0.0, see
     if reason is not None:
         raise ValueError(f"flash_attention does not support this call: {reason}; use torch SDPA instead")
     if dropout_p == 0.0:
-        seed = 0
-    elif seed is None:  # from torch's generator, so torch.manual_seed makes runs reproducible
-        seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
+        seed = None
+    elif seed is None:
+        # drawn on the device, from torch's generator (so torch.manual_seed reproduces runs), and read there
+        # by the kernels: a Python int would stall the GPU, and break a torch.compile graph, in every layer
+        seed = torch.randint(0, 2**31 - 1, (1,), device=q.device)
     else:
-        seed = _check_seed(seed)
+        seed = _seed_tensor(seed, q.device)
     sm_scale = 1.0 / math.sqrt(q.shape[-1]) if softmax_scale is None else float(softmax_scale)
     if q.numel() == 0:  # nothing to compute; this empty product still has the right shape and autograd graph
         return (q @ k.transpose(-2, -1)) @ v
-    return _FlashAttention.apply(q, k, v, bool(causal), sm_scale, float(dropout_p), seed)
+    return _FlashAttention.apply(q, k, v, seed, bool(causal), sm_scale, float(dropout_p))
 
 
 def dropout_mask(seed, B, H, Tq, Tk, dropout_p, device):
     """The (B, H, Tq, Tk) bool keep-mask that flash_attention(..., dropout_p=dropout_p, seed=seed) applies
     to inputs with these sizes (True = kept, then scaled by 1 / (1 - dropout_p))."""
     keep = torch.empty((B, H, Tq, Tk), dtype=torch.int8, device=device)
-    _dropout_mask_kernel[(triton.cdiv(Tq, 32), H, B)](keep, H, Tq, Tk, float(dropout_p), _check_seed(seed),
-                                                      BLOCK_M=32, BLOCK_N=32)
+    _dropout_mask_kernel[(triton.cdiv(Tq, 32), H, B)](keep, H, Tq, Tk, float(dropout_p),
+                                                      SEED=_seed_tensor(seed, device), BLOCK_M=32, BLOCK_N=32)
     return keep.bool()

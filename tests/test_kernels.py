@@ -129,6 +129,26 @@ def test_dropout_same_seed_same_result():
     assert torch.equal(d, flash_attention(q, k, v, dropout_p=0.2))
 
 
+def test_dropout_seed_is_never_read_on_the_host(monkeypatch):
+    """The seed is drawn on the device and the kernels load it there: a Tensor.item() would wait for the GPU
+    (and break a torch.compile graph) in every layer of every training step."""
+    q, k, v, do = make_inputs(1, 2, 30, 30, 16, torch.float32)
+    q.requires_grad_()
+
+    def host_read(tensor):
+        raise AssertionError("flash_attention read a tensor back to the host")
+
+    monkeypatch.setattr(torch.Tensor, "item", host_read)
+    torch.manual_seed(3)
+    out = flash_attention(q, k, v, dropout_p=0.2)
+    (dq,) = torch.autograd.grad(out, q, do)
+    monkeypatch.undo()
+    torch.manual_seed(3)
+    seed = int(torch.randint(0, 2**31 - 1, (1,), device=DEVICE).item())  # the draw flash_attention made
+    assert torch.equal(out, flash_attention(q, k, v, dropout_p=0.2, seed=seed))
+    assert torch.isfinite(dq).all()
+
+
 @pytest.mark.parametrize("p", [0.1, 0.5])
 def test_dropout_mask_keeps_one_minus_p(p):
     B, H, Tq, Tk = 2, 2, 64, 96
