@@ -18,8 +18,11 @@ Offline (default) the samples come from generators in synthdata/ that need no ne
     python synth.py textbook    --n 5000  --seed 0 --out data/textbook/textbook.jsonl
     python synth.py exercises   --n 20000 --seed 0 --out data/textbook/exercises.jsonl [--split heldout]
     python synth.py code        --n 20000 --seed 0 --out data/code/code.jsonl     # "ordinary code" baseline
+    python synth.py cloze       --n 500   --seed 1 --out data/tinystories/cloze.jsonl   # for eval.py choice
     python synth.py report data/tinystories/stories.jsonl
     python synth.py tinystories --teacher http://127.0.0.1:8000/v1 --model NAME --n 1000 --out stories.jsonl
+    python synth.py topics      --teacher http://127.0.0.1:8000/v1 --model NAME --n 20000 --out topics.jsonl
+    python synth.py textbook    --teacher http://127.0.0.1:8000/v1 --model NAME --topics topics.jsonl --out tb.jsonl
 """
 import argparse
 import json
@@ -166,6 +169,18 @@ def report(path, sample=None, out=None):
 
 
 # ---- command line ---------------------------------------------------------------------------------------------
+def teacher_arguments(parser):
+    t = parser.add_argument_group("teacher mode (an OpenAI-compatible /v1/chat/completions endpoint)")
+    t.add_argument("--teacher", help="base URL, e.g. http://127.0.0.1:8000/v1 (key from OPENAI_API_KEY)")
+    t.add_argument("--model", help="model name the endpoint serves")
+    t.add_argument("--workers", type=int, default=8, help="concurrent requests")
+    t.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
+    t.add_argument("--retries", type=int, default=5, help="retries on 429/5xx/timeouts, with backoff")
+    t.add_argument("--temperature", type=float, default=1.0)
+    t.add_argument("--max_tokens", type=int, default=1024)
+    return t
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="\n".join(__doc__.split("\n")[-7:]))
@@ -186,22 +201,37 @@ def parse_args(argv=None):
         if kind == "code":
             s.add_argument("--match", help="stop when the output has as many words as this .jsonl file")
         if kind != "code":
-            t = s.add_argument_group("teacher mode (an OpenAI-compatible /v1/chat/completions endpoint)")
-            t.add_argument("--teacher", help="base URL, e.g. http://127.0.0.1:8000/v1 (key from OPENAI_API_KEY)")
-            t.add_argument("--model", help="model name the endpoint serves")
-            t.add_argument("--workers", type=int, default=8, help="concurrent requests")
-            t.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
-            t.add_argument("--retries", type=int, default=5, help="retries on 429/5xx/timeouts, with backoff")
-            t.add_argument("--temperature", type=float, default=1.0)
-            t.add_argument("--max_tokens", type=int, default=1024)
+            t = teacher_arguments(s)
+        if kind == "textbook":
+            t.add_argument("--topics", help="draw the topics from this .jsonl (synth.py topics), not data/topics.json")
+    s = sub.add_parser("topics", help="expand data/topics.json's subjects into specific topics, with a teacher")
+    s.add_argument("--n", type=int, default=20000, help="topics to write")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True, help="output .jsonl file")
+    s.add_argument("--near_dup", type=float, default=0.7, help="Jaccard threshold of topics' word sets")
+    s.add_argument("--subjects", type=int, help="expand only the first N subjects")
+    teacher_arguments(s)
+    c = sub.add_parser("cloze", help="a name-cloze set from held-out stories, for eval.py choice")
+    c.add_argument("--n", type=int, default=500, help="records to write")
+    c.add_argument("--seed", type=int, default=1, help="story seed: not the training data's (0)")
+    c.add_argument("--choices", type=int, default=4, help="names to choose from, the right one included")
+    c.add_argument("--out", required=True, help="output .jsonl file")
     r = sub.add_parser("report", help="quality statistics of a .jsonl file")
     r.add_argument("file")
     r.add_argument("--sample", type=int, default=None, help="verify only the first N exercises")
     args = p.parse_args(argv)
     if getattr(args, "n", 1) < 1:
         p.error(f"--n must be at least 1, got {args.n}")
+    if getattr(args, "choices", 2) < 2:
+        p.error(f"--choices must be at least 2, got {args.choices}")
     if getattr(args, "teacher", None) and not args.model:
         p.error("--teacher needs --model NAME (the model the endpoint serves)")
+    if args.command == "topics" and not args.teacher:
+        p.error("topics are written by a teacher: give --teacher URL --model NAME")
+    if args.command == "topics" and args.subjects is not None and args.subjects < 1:
+        p.error(f"--subjects must be at least 1, got {args.subjects}")
+    if getattr(args, "topics", None) and not args.teacher:
+        p.error("--topics is for teacher mode: give --teacher URL --model NAME too")
     return args
 
 
@@ -210,8 +240,16 @@ def main(argv=None):
     if args.command == "report":
         report(args.file, args.sample)
         return
+    if args.command == "cloze":
+        from synthdata.cloze import cloze_set
+        write_jsonl(args.out, cloze_set(args.n, args.seed, args.choices))
+        print(f"wrote {args.n} name-cloze records to {args.out}", file=sys.stderr)
+        return
     start = time.time()
-    if getattr(args, "teacher", None):
+    if args.command == "topics":
+        from synthdata.topics import generate_topics
+        counts = generate_topics(args)
+    elif getattr(args, "teacher", None):
         from synthdata.teacher import generate_with_teacher
         counts = generate_with_teacher(args.command, args)
     else:

@@ -130,8 +130,11 @@ class StoryTask:
 
 
 class TextbookTask:
-    def __init__(self):
+    def __init__(self, topics_file=None):
         self.topics = load_topics()
+        if topics_file:  # topics made by `synth.py topics`
+            from synthdata.topics import read_topics
+            self.topics["textbook_topics"] = read_topics(topics_file)
 
     def prompt(self, seed, i):
         rng = random.Random(f"teacher-textbook:{seed}:{i}")
@@ -207,7 +210,7 @@ def repair_and_read(path):
 
 
 def generate_with_teacher(kind, args):
-    task = TASKS[kind]()
+    task = TextbookTask(args.topics) if kind == "textbook" and getattr(args, "topics", None) else TASKS[kind]()
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     existing = repair_and_read(args.out)
     done = {r.get("id") for r in existing}
