@@ -149,17 +149,25 @@ def tokenizer_spec(checkpoint):
     return spec
 
 
+def model_from_checkpoint(checkpoint):
+    """The Phi a train.py checkpoint holds, on the CPU in float32."""
+    from model import Phi, PhiConfig
+
+    model = Phi(PhiConfig(**checkpoint["model_config"]))
+    model.load_state_dict(checkpoint["model"])
+    return model
+
+
 def load_run(out_dir, device="cpu", dtype=None):
     """(model in eval mode, tokenizer, checkpoint) of a training run's out_dir. dtype defaults to bfloat16 on
     CUDA, float32 elsewhere; the checkpoint dict is returned without its weights."""
     import torch
 
     from data.tokenizer import load_tokenizer
-    from model import Phi, PhiConfig
 
     checkpoint = load_checkpoint(Path(out_dir) / "ckpt.pt")
     dtype = dtype or (torch.bfloat16 if torch.device(device).type == "cuda" else torch.float32)
-    model = Phi(PhiConfig(**checkpoint["model_config"]))
-    model.load_state_dict(checkpoint.pop("model"))
+    model = model_from_checkpoint(checkpoint)
+    del checkpoint["model"]
     checkpoint.pop("optimizer", None)
     return model.to(device).cast_weights(dtype).eval(), load_tokenizer(tokenizer_spec(checkpoint)), checkpoint

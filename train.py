@@ -10,18 +10,26 @@ Train a phi model with one loop, from a laptop toy to a multi-node phi-1 run.
     python train.py --init_from=resume                 # go on from out_dir's checkpoint (Ctrl-C writes one too)
 
 The settings are the globals below. A config file (plain Python assignments) overrides them, then --key=value
-arguments override that, in the order given; every value must have the type of its default.
+arguments override that, in the order given; every value must have the type of its default. `model = "phi-1"`
+takes a shape from model.PRESETS; n_layer, n_head, n_embd, n_inner and rotary_dim given anywhere override it.
 
-The batch: each process runs batch_size sequences per micro-step; gradient_accumulation_steps counts the
-micro-steps of one optimizer step over *all* processes (each runs gradient_accumulation_steps / world_size of
-them), so a step always sees gradient_accumulation_steps * batch_size * block_size tokens, and the very same
-windows of the data, on 1 GPU or 32.
+The batch: one optimizer step takes batch_size * gradient_accumulation_steps sequences of block_size tokens over
+all processes together: the very same windows of the data on 1 GPU or 32. Each process takes an equal share, in
+micro-steps of at most batch_size sequences (gradient_accumulation_steps / world_size of them where that divides;
+8 processes split the toy's one micro-step of 8 sequences into one each). A world size that does not divide the
+step's sequences is refused.
+
+init_from other than scratch takes the model from its weights: shape settings that were given must agree with
+them, the dropout setting applies, and the model's context is cropped to block_size when that is shorter (a
+longer block_size is refused). The checkpoint records the cropped context, so generate.py and eval.py use the
+window the model was trained on. A resumed run goes on exactly (optimizer, data position, random streams); the
+settings changed since its checkpoint are logged and take effect, except the seed, which cannot change.
 """
 
+import ast
 import builtins
 import dataclasses
 import difflib
-import json
 import math
 import os
 import shlex
@@ -30,8 +38,9 @@ import subprocess
 import sys
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
 # OpenMP threads that spin while they wait made the toy's CPU steps 11x slower on a machine whose cores were busy
 # with other work (3.0 s instead of 0.28 s a step); waiting passively did not slow it down. Set before torch
@@ -42,7 +51,10 @@ import torch  # noqa: E402 (after the OpenMP setting)
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from model import Phi, PhiConfig, atomic_write
+from data.loader import TokenLoader
+from files import append_jsonl, atomic_write, load_checkpoint, model_from_checkpoint, read_complete_lines, read_json, \
+    write_jsonl
+from model import PRESETS, Phi, PhiConfig
 
 # ----------------------------------------------------------------------------------------------------------
 # Settings. The defaults are the laptop toy (config/tinystories.py lists the same values, with reasons).
@@ -58,10 +70,11 @@ eval_iters = 20  # val batches per process for each estimate
 log_interval = 25  # a console line and a metrics.jsonl record every this many steps
 num_samples = 3  # stories sampled at the end (one at each eval); 0 for none
 # the batch
-batch_size = 8  # sequences per micro-step, per process
+batch_size = 8  # sequences per micro-step and process (fewer where processes outnumber the micro-steps)
 gradient_accumulation_steps = 1  # micro-steps per optimizer step, over all processes together
 block_size = 256  # context length of the training windows
 # the model (a PhiConfig)
+model = None  # a shape of model.PRESETS (phi-1, phi-1.5, phi-2, ...); the five settings below override it
 n_layer = 4
 n_head = 4
 n_embd = 128
@@ -96,9 +109,10 @@ wandb_run_name = None  # None: the name of out_dir
 
 SETTINGS = {k: v for k, v in globals().items() if not k.startswith("_") and isinstance(v, (bool, int, float, str,
                                                                                             type(None)))}
-NULLABLE = {"n_inner": int, "rotary_dim": int, "vocab_size": int, "compile": bool, "wandb_run_name": str}
+NULLABLE = {"model": str, "n_inner": int, "rotary_dim": int, "vocab_size": int, "compile": bool, "wandb_run_name": str}
 CHOICES = {"lr_schedule": ("cosine", "linear", "constant", "wsd"), "dtype": ("auto", "float32", "bfloat16", "float16"),
            "attn_backend": ("auto", "triton", "sdpa", "math")}
+SHAPE = ("n_layer", "n_head", "n_embd", "n_inner", "rotary_dim")  # what a preset sets; weights fix it
 
 # How each dataset with a known recipe is built. `python train.py` runs the toy's by itself when its data is
 # missing; for the others, the error message gives the commands. Steps whose --out file exists are skipped.
@@ -129,35 +143,66 @@ REPO = Path(__file__).resolve().parent
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Reading the settings: nanoGPT's configurator, with types checked and unknown names caught.
+# Reading the settings: nanoGPT's configurator, with types checked, unknown names caught and model presets.
 
 def load_settings(argv):
-    settings = dict(SETTINGS)
+    """(settings, the names given in config files or on the command line)."""
+    settings, given = dict(SETTINGS), set()
     for arg in argv:
         if arg.startswith("--"):
             key, has_value, text = arg[2:].partition("=")
             if not has_value:
                 raise SystemExit(f"{arg}: give settings as --key=value")
             check_known(key, arg)
-            settings[key] = parse_value(key, text)
+            values = {key: parse_value(key, text)}
         else:
-            settings.update(read_config_file(arg, settings))
-    return settings
+            values = read_config_file(arg, settings)
+        settings.update(values)
+        given |= values.keys()
+    if settings["model"] is not None:  # the preset's shape, under the shape settings given explicitly
+        shape = preset_shape(settings["model"])
+        settings.update({key: value for key, value in shape.items() if key not in given})
+        given |= shape.keys()
+    return settings, given
+
+
+def preset_shape(name):
+    if name not in PRESETS:
+        raise SystemExit(f"model={name!r} is not a preset of model.PRESETS: choose one of {', '.join(PRESETS)}")
+    defaults = {field.name: field.default for field in dataclasses.fields(PhiConfig)}
+    return {key: PRESETS[name].get(key, defaults[key]) for key in SHAPE}
 
 
 def read_config_file(path, settings):
+    """The settings a config file assigns. It runs as Python, seeing the settings so far (so it may compute one
+    from another); what it imports and names starting with _ are its own."""
     if not os.path.isfile(path):
         presets = ", ".join(sorted(str(p.relative_to(REPO)) for p in (REPO / "config").glob("*.py")))
         raise SystemExit(f"config file {path} not found; the presets are: {presets}")
+    try:
+        tree = ast.parse(Path(path).read_text(), path)
+    except SyntaxError as e:
+        raise SystemExit(f"{path}:{e.lineno}: {e.msg}") from None
     namespace = dict(settings)
-    exec(builtins.compile(Path(path).read_text(), path, "exec"), namespace)  # `compile` is a setting here
+    exec(builtins.compile(tree, path, "exec"), namespace)  # `compile` is a setting here
     values = {}
-    for key, value in namespace.items():
-        if key.startswith("_") or isinstance(value, ModuleType):
+    for key in dict.fromkeys(module_assignments(tree)):
+        if key.startswith("_") or key not in namespace:
             continue
         check_known(key, path)
-        values[key] = check_type(key, value, f"{path}: {key} = {value!r}")
+        values[key] = check_type(key, namespace[key], f"{path}: {key} = {namespace[key]!r}")
     return values
+
+
+def module_assignments(node):
+    """The names a file's own statements assign, not those inside its functions or comprehensions: a shape
+    setting that a config gives wins over its preset even where it equals train.py's default."""
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        yield node.id
+    for child in ast.iter_child_nodes(node):
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
+                                  ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            yield from module_assignments(child)
 
 
 def check_known(key, where):
@@ -207,6 +252,8 @@ def validate(cfg):
                 "log_interval"):
         if getattr(cfg, key) < 1:
             raise SystemExit(f"{key}={getattr(cfg, key)} must be at least 1")
+    if not 0.0 <= cfg.dropout < 1.0:
+        raise SystemExit(f"dropout={cfg.dropout} must be in [0, 1)")
     if cfg.lr_schedule != "constant" and cfg.lr_decay_iters <= cfg.warmup_iters:
         raise SystemExit(f"lr_decay_iters={cfg.lr_decay_iters} must be larger than warmup_iters={cfg.warmup_iters}")
     if cfg.lr_schedule == "wsd" and not 0 < cfg.cooldown_iters <= cfg.lr_decay_iters - cfg.warmup_iters:
@@ -233,6 +280,69 @@ def learning_rate_at(it, cfg):
     if cfg.lr_schedule == "linear":
         return peak + progress * (floor - peak)
     return floor + 0.5 * (1 + math.cos(math.pi * progress)) * (peak - floor)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Processes, the batch, precision
+
+@dataclass
+class Processes:
+    """This process among the training processes: torchrun sets RANK, LOCAL_RANK and WORLD_SIZE; a plain
+    `python train.py` is one process."""
+    device: torch.device
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+    distributed: bool = False
+
+    @property
+    def master(self):
+        return self.rank == 0
+
+    def log(self, *args):
+        if self.master:
+            print(*args, flush=True)
+
+
+def start_processes(device):
+    device = torch.device(device if device != "auto" else "cuda" if torch.cuda.is_available() else "cpu")
+    if "RANK" not in os.environ:
+        return Processes(device)
+    rank, local_rank, world_size = (int(os.environ[k]) for k in ("RANK", "LOCAL_RANK", "WORLD_SIZE"))
+    if device.type == "cuda":
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Processes(device, rank, local_rank, world_size, distributed=True)
+
+
+def split_batch(cfg, world_size):
+    """(sequences per micro-step, micro-steps) of each process: an equal share of the step's batch_size *
+    gradient_accumulation_steps sequences, in the fewest micro-steps of at most batch_size sequences that
+    split the share evenly."""
+    sequences = cfg.batch_size * cfg.gradient_accumulation_steps
+    if sequences % world_size:
+        raise SystemExit(f"a step's {sequences} sequences (batch_size={cfg.batch_size} x gradient_accumulation_steps"
+                         f"={cfg.gradient_accumulation_steps}) cannot be split evenly across {world_size} processes: "
+                         f"run a number of processes that divides {sequences}, or change batch_size or "
+                         "gradient_accumulation_steps")
+    share = sequences // world_size
+    micro_steps = -(-share // cfg.batch_size)
+    while share % micro_steps:
+        micro_steps += 1
+    return share // micro_steps, micro_steps
+
+
+def setup_precision(cfg, device):
+    """(autocast context, its dtype or None, gradient scaler): bf16 or fp16 around the forward pass, weights and
+    optimizer in fp32. The scaler is on only for fp16, whose gradients underflow without it."""
+    if cfg.dtype == "auto":
+        cfg.dtype = "float32" if device.type != "cuda" else "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+    amp_dtype = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}[cfg.dtype]
+    ctx = torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else nullcontext()
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    return ctx, amp_dtype, torch.amp.GradScaler(device.type, enabled=cfg.dtype == "float16")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -269,46 +379,95 @@ def build_data(recipe):
             raise SystemExit(f"building the data failed at: {command}")
 
 
-def read_meta(data_dir):
-    return json.loads((Path(data_dir) / "meta.json").read_text())
+def prepare_data(data_dir, procs):
+    """meta.json of data_dir, after one process per machine built the toy's data if it was missing (the others
+    wait for it)."""
+    if procs.local_rank == 0:
+        ensure_data(data_dir, build=True)
+    if procs.distributed:
+        dist.barrier()
+    ensure_data(data_dir, build=False)
+    return read_json(Path(data_dir) / "meta.json")
+
+
+def device_batch(loader, vocab_size, device):
+    """The loader's next (x, y), on the device. The token ids are checked here, on the host where the batch is
+    made and no device has to be waited for: past the embedding they would fail deep in a kernel."""
+    x, y = loader.next_batch()
+    top = int(torch.maximum(x.max(), y.max()))
+    if top >= vocab_size:
+        raise SystemExit(f"{loader.tokens.filename} holds token id {top}, outside the model's vocabulary of "
+                         f"{vocab_size}: the shard does not match its meta.json; prepare the data again")
+    return x.to(device, non_blocking=True), y.to(device, non_blocking=True)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # The model and the optimizer
 
-def build_model(cfg, meta):
-    """(model, tokenizer spec, checkpoint to resume from or None), as init_from says."""
+def new_model_config(cfg, data_vocab_size):
+    """The shape of a model trained from scratch; vocab_size None rounds the data's vocabulary up to a multiple
+    of 64 (faster matmuls; the extra rows are never sampled)."""
+    return PhiConfig(vocab_size=cfg.vocab_size or -(-data_vocab_size // 64) * 64, block_size=cfg.block_size,
+                     n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd, n_inner=cfg.n_inner,
+                     rotary_dim=cfg.rotary_dim, resid_pdrop=cfg.dropout, attn_pdrop=cfg.dropout)
+
+
+def build_model(cfg, meta, given=()):
+    """(model, tokenizer spec, checkpoint to resume from or None), as init_from says. Afterwards the model
+    settings in cfg describe the model built, so that the checkpoint records what was trained."""
     if cfg.init_from == "scratch":
-        config = PhiConfig(vocab_size=cfg.vocab_size or -(-meta["vocab_size"] // 64) * 64, block_size=cfg.block_size,
-                           n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd, n_inner=cfg.n_inner,
-                           rotary_dim=cfg.rotary_dim, resid_pdrop=cfg.dropout, attn_pdrop=cfg.dropout)
-        return Phi(config), meta["tokenizer"], None
-    if cfg.init_from == "resume":
-        path = Path(cfg.out_dir) / "ckpt.pt"
+        model, tokenizer, checkpoint = Phi(new_model_config(cfg, meta["vocab_size"])), meta["tokenizer"], None
+    else:
+        source, model, tokenizer, checkpoint = load_weights(cfg.init_from, cfg.out_dir)
+        check_shape(model, cfg, given, source)
+        # One context for training, sampling and evaluation (nanoGPT's crop_block_size): the model's context is
+        # cropped to the training window when that is shorter; a longer window is refused, since positions past
+        # the model's context were never trained. The checkpoint records the cropped context.
+        if cfg.block_size > model.config.block_size:
+            raise SystemExit(f"block_size={cfg.block_size} is longer than the context of the model from {source} "
+                             f"({model.config.block_size} tokens): use --block_size={model.config.block_size} "
+                             "or less")
+        if cfg.block_size < model.config.block_size:
+            model.crop_block_size(cfg.block_size)
+        model.set_dropout(cfg.dropout)  # the dropout setting wins over the weights' config
+    for key in (*SHAPE, "vocab_size"):
+        setattr(cfg, key, getattr(model.config, key))
+    return model, tokenizer, checkpoint
+
+
+def load_weights(init_from, out_dir):
+    """(where from, model, tokenizer spec, checkpoint or None): out_dir's checkpoint to resume (weights,
+    optimizer and all), another run's weights (its optimizer stays behind: a finetune) or official weights."""
+    if init_from == "resume":
+        path = Path(out_dir) / "ckpt.pt"
         if not path.is_file():
             raise SystemExit(f"init_from=resume, but {path} does not exist: start with --init_from=scratch, "
                              "or point --out_dir at the run to resume")
         checkpoint = load_checkpoint(path)
-        model = Phi(PhiConfig(**checkpoint["model_config"]))
-        model.load_state_dict(checkpoint["model"])
-        return model, checkpoint["tokenizer"], checkpoint
-    run = Path(cfg.init_from) / "ckpt.pt"
-    if run.is_file():  # another run's weights, to train further (a finetune); its optimizer stays behind
-        checkpoint = load_checkpoint(run)
-        config = PhiConfig(**{**checkpoint["model_config"], "resid_pdrop": cfg.dropout, "attn_pdrop": cfg.dropout})
-        model = Phi(config)
-        model.load_state_dict(checkpoint["model"])
-        return model, checkpoint["tokenizer"], None
+        return path, model_from_checkpoint(checkpoint), checkpoint["tokenizer"], checkpoint
+    path = Path(init_from) / "ckpt.pt"
+    if path.is_file():
+        checkpoint = load_checkpoint(path)
+        return path, model_from_checkpoint(checkpoint), checkpoint["tokenizer"], None
     try:
-        model = Phi.from_pretrained(cfg.init_from)
+        model = Phi.from_pretrained(init_from)
     except (FileNotFoundError, ConnectionError, ValueError) as e:
-        raise SystemExit(f"init_from={cfg.init_from!r} is not scratch, resume, a run's out_dir with a ckpt.pt, "
+        raise SystemExit(f"init_from={init_from!r} is not scratch, resume, a run's out_dir with a ckpt.pt, "
                          f"or official weights: {e}") from None
-    # official weights come with their config's dropout; the dropout setting wins
-    model.config = dataclasses.replace(model.config, resid_pdrop=cfg.dropout, attn_pdrop=cfg.dropout)
-    for block in model.layers:
-        block.resid_dropout.p = block.self_attn.attn_pdrop = cfg.dropout
-    return model, "codegen", None
+    return init_from, model, "codegen", None
+
+
+def check_shape(model, cfg, given, source):
+    """Weights fix the model's shape: a shape setting given on the command line or in a config must agree."""
+    config = model.config
+    # None stands for what a new model of this shape gets; a vocab_size of None takes the weights' own
+    none_means = {"n_inner": 4 * config.n_embd, "rotary_dim": config.head_dim // 2, "vocab_size": config.vocab_size}
+    wrong = [key for key in (*SHAPE, "vocab_size") if key in given
+             and (none_means[key] if getattr(cfg, key) is None else getattr(cfg, key)) != getattr(config, key)]
+    if wrong:
+        raise SystemExit(f"{', '.join(f'{k}={getattr(cfg, k)}' for k in wrong)} given, but the model from {source} "
+                         f"has {', '.join(f'{k}={getattr(config, k)}' for k in wrong)}: with "
+                         f"init_from={cfg.init_from} the shape comes from the weights; drop those settings")
 
 
 def check_compatible(model, tokenizer, meta, cfg):
@@ -318,9 +477,6 @@ def check_compatible(model, tokenizer, meta, cfg):
     if meta["vocab_size"] > model.config.vocab_size:
         raise SystemExit(f"{cfg.data_dir} has a vocabulary of {meta['vocab_size']}, larger than the model's "
                          f"{model.config.vocab_size}")
-    if cfg.block_size > model.config.block_size:
-        raise SystemExit(f"block_size={cfg.block_size} is longer than the model's context "
-                         f"({model.config.block_size}): use --block_size={model.config.block_size} or less")
 
 
 def make_optimizer(model, cfg, device_type):
@@ -336,15 +492,8 @@ def make_optimizer(model, cfg, device_type):
 # (they load with weights_only=True).
 
 def write_checkpoint(path, checkpoint):
-    with atomic_write(path) as f:  # a temporary file beside it, fsync, rename: a crash leaves the old one whole
+    with atomic_write(path) as f:
         torch.save(checkpoint, f)
-
-
-def load_checkpoint(path):
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise SystemExit(f"cannot load the checkpoint {path} ({e})") from None
 
 
 def rng_state(device):
@@ -360,14 +509,69 @@ def set_rng_state(state, device):
         torch.cuda.set_rng_state(state["cuda"], device)
 
 
+def rng_states(procs):
+    """Every process's random state (dropout), so that a resumed run draws the same masks; all must call it."""
+    if not procs.distributed:
+        return [rng_state(procs.device)]
+    states = [None] * procs.world_size
+    dist.all_gather_object(states, rng_state(procs.device))
+    return states
+
+
+def restore(checkpoint, cfg, optimizer, scaler, loader, procs):
+    """Go on from a checkpoint: optimizer moments, loss scale, data position and random streams. Returns
+    (iter_num, best_val_loss)."""
+    saved = checkpoint["config"]
+    if cfg.seed != saved["seed"]:  # the data stream and the random streams are the checkpoint's
+        raise SystemExit(f"seed={cfg.seed}, but the run in {cfg.out_dir} was trained with seed={saved['seed']}: a "
+                         "resumed run goes on with its own data and random streams; drop --seed, or start a new run")
+    hyperparameters = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    for group, settings in zip(optimizer.param_groups, hyperparameters):
+        group.update(settings)  # weight decay, betas, eps as set now, not as saved
+    if checkpoint["scaler"]:  # empty when the run was not in float16
+        scaler.load_state_dict(checkpoint["scaler"])
+    loader.load_state_dict(checkpoint["loader"])
+    if len(checkpoint["rng"]) == procs.world_size:
+        set_rng_state(checkpoint["rng"][procs.rank], procs.device)
+    else:
+        procs.log(f"the checkpoint was written by {len(checkpoint['rng'])} processes, this run has "
+                  f"{procs.world_size}: dropout draws a new random stream (the data stream goes on exactly)")
+    # the model settings were checked against the weights (build_model) and describe them now
+    changed = {k: (v, getattr(cfg, k)) for k, v in saved.items()
+               if k in SETTINGS and k not in ("init_from", "model", *SHAPE, "vocab_size")
+               and getattr(cfg, k) != v}
+    if changed:
+        procs.log("resuming with settings changed since the checkpoint: "
+                  + ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items()))
+    return checkpoint["iter_num"], checkpoint["best_val_loss"]
+
+
 def remove_stale_temporaries(out_dir):
-    """Half-written checkpoints of a run killed while saving (model.atomic_write names them ckpt.pt.tmpPID)."""
+    """Half-written checkpoints of a run killed while saving (files.atomic_write names them ckpt.pt.tmpPID)."""
     for tmp in Path(out_dir).glob("ckpt.pt.tmp*"):
         tmp.unlink(missing_ok=True)
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Sampling, to watch the toy learn (generate.py is the full tool)
+# Evaluation and sampling, to watch the model learn (eval.py and generate.py are the full tools)
+
+@torch.no_grad()
+def estimate_val_loss(model, cfg, procs, ctx):
+    """Mean val loss over eval_iters batches per process, always the same batches."""
+    loader = TokenLoader(os.path.join(cfg.data_dir, "val.bin"), cfg.block_size, cfg.batch_size, procs.rank,
+                         procs.world_size, cfg.seed)
+    model.eval()
+    total = torch.zeros((), device=procs.device)
+    for _ in range(cfg.eval_iters):
+        x, y = device_batch(loader, cfg.vocab_size, procs.device)
+        with ctx:
+            total += model(x, y)[1].float()
+    model.train()
+    if procs.distributed:
+        dist.all_reduce(total)
+    return total.item() / (cfg.eval_iters * procs.world_size)
+
 
 @torch.no_grad()
 def sample_texts(model, tokenizer, n, ctx, kv_dtype, seed, temperature=0.8, top_k=50):
@@ -399,171 +603,147 @@ def sample_texts(model, tokenizer, n, ctx, kv_dtype, seed, temperature=0.8, top_
     return texts
 
 
+def print_samples(model, tokenizer, n, ctx, kv_dtype, seed):
+    for i, text in enumerate(sample_texts(model, tokenizer, n, ctx, kv_dtype, seed)):
+        print(f"--- sample {i + 1}\n{text}")
+    print("---", flush=True)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Logging: the console, metrics.jsonl and wandb, on rank 0
+
+def open_metrics(path, iter_num):
+    """metrics.jsonl, to append to: a fresh run starts it anew; a resumed one keeps the records up to its
+    checkpoint (a stopped run may have logged steps past it)."""
+    write_jsonl(path, [r for r in read_complete_lines(path) if r["iter"] <= iter_num] if iter_num else [])
+    return open(path, "a", encoding="utf-8")
+
+
+METRIC_FORMATS = {"iter": "iter {}", "loss": "loss {:.4f}", "val_loss": "val loss {:.4f}", "lr": "lr {:.2e}",
+                  "ms_per_iter": "{:.1f} ms/iter", "tokens_per_sec": "{:,.0f} tok/s", "mfu": "mfu {:.1%}",
+                  "grad_norm": "grad norm {:.2f}", "minutes": "{:.1f} min"}
+
+
+def format_metric(key, value):
+    return METRIC_FORMATS.get(key, key + " {}").format(value)
+
+
+def record(entry, metrics, wandb):
+    """A console line, a metrics.jsonl record and a wandb point; metrics is None on the processes past rank 0."""
+    if metrics is None:
+        return
+    print(" | ".join(format_metric(k, v) for k, v in entry.items()), flush=True)
+    append_jsonl(metrics, entry)
+    if wandb:
+        wandb.log(entry, step=entry["iter"])
+
+
+def start_wandb(cfg):
+    try:
+        import wandb
+    except ImportError:
+        raise SystemExit("wandb_log=True needs the wandb package: pip install wandb (or --wandb_log=False)") from None
+    wandb.init(project=cfg.wandb_project, name=cfg.wandb_run_name or Path(cfg.out_dir).name, config=vars(cfg))
+    return wandb
+
+
+class StopRequest:
+    """Ctrl-C or SIGTERM (a scheduler's preemption) lets the step under way finish; then the run saves a checkpoint
+    and exits. Another Ctrl-C stops at once, without one, except within a second of the first: under torchrun
+    each process gets the terminal's Ctrl-C and then the one torchrun passes on."""
+
+    def __init__(self, log):
+        self.first_signal, self.log = None, log
+        signal.signal(signal.SIGINT, self.handle)
+        signal.signal(signal.SIGTERM, self.handle)
+
+    @property
+    def requested(self):
+        return self.first_signal is not None
+
+    def handle(self, signum, frame):
+        if self.first_signal is None:
+            self.first_signal = time.monotonic()
+            self.log("\nstopping after this step, with a checkpoint (Ctrl-C again to stop at once, without one)")
+        elif time.monotonic() - self.first_signal > 1.0:
+            raise KeyboardInterrupt
+
+
 # ----------------------------------------------------------------------------------------------------------
 # The run
 
 def main(argv):
-    cfg = SimpleNamespace(**load_settings(argv))
+    settings, given = load_settings(argv)
+    cfg = SimpleNamespace(**settings)
     validate(cfg)
+    procs = start_processes(cfg.device)
+    device, log = procs.device, procs.log
+    micro_batch, micro_steps = split_batch(cfg, procs.world_size)
+    ctx, amp_dtype, scaler = setup_precision(cfg, device)
+    torch.manual_seed(cfg.seed + procs.rank)  # per process, for dropout; the model is broadcast from rank 0 by DDP
 
-    # processes: torchrun sets RANK, LOCAL_RANK and WORLD_SIZE; a plain `python train.py` is one process
-    distributed = "RANK" in os.environ
-    device = torch.device(cfg.device if cfg.device != "auto" else "cuda" if torch.cuda.is_available() else "cpu")
-    if distributed:
-        rank, local_rank, world_size = (int(os.environ[k]) for k in ("RANK", "LOCAL_RANK", "WORLD_SIZE"))
-        if device.type == "cuda":
-            device = torch.device("cuda", local_rank)
-            torch.cuda.set_device(device)
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    else:
-        rank, local_rank, world_size = 0, 0, 1
-    master = rank == 0
-    log = (lambda *args: print(*args, flush=True)) if master else (lambda *args: None)
-    if cfg.gradient_accumulation_steps % world_size:
-        raise SystemExit(f"gradient_accumulation_steps={cfg.gradient_accumulation_steps} is not divisible by the "
-                         f"{world_size} processes: make it a multiple of {world_size}")
-    micro_steps = cfg.gradient_accumulation_steps // world_size
-    tokens_per_step = cfg.gradient_accumulation_steps * cfg.batch_size * cfg.block_size
-
-    # precision: autocast to bf16 or fp16 around the forward pass, weights and optimizer in fp32
-    if cfg.dtype == "auto":
-        cfg.dtype = "float32" if device.type != "cuda" else "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
-    amp_dtype = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}[cfg.dtype]
-    ctx = torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else nullcontext()
-    scaler = torch.amp.GradScaler(device.type, enabled=cfg.dtype == "float16")  # fp16 gradients underflow without
-    if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-    torch.manual_seed(cfg.seed + rank)  # per process, for dropout; the model is broadcast from rank 0 by DDP
-
-    # data
-    if local_rank == 0:  # one process per machine builds the toy's data if it is missing, the others wait
-        ensure_data(cfg.data_dir, build=True)
-    if distributed:
-        dist.barrier()
-    ensure_data(cfg.data_dir, build=False)
-    meta = read_meta(cfg.data_dir)
-    from data.loader import TokenLoader
-
-    train_loader = TokenLoader(os.path.join(cfg.data_dir, "train.bin"), cfg.block_size, cfg.batch_size, rank,
-                               world_size, cfg.seed)
-
-    # model, optimizer, and the state of a resumed run
-    model, tokenizer_spec, resumed = build_model(cfg, meta)
+    meta = prepare_data(cfg.data_dir, procs)
+    train_loader = TokenLoader(os.path.join(cfg.data_dir, "train.bin"), cfg.block_size, micro_batch, procs.rank,
+                               procs.world_size, cfg.seed)
+    model, tokenizer_spec, checkpoint = build_model(cfg, meta, given)
     check_compatible(model, tokenizer_spec, meta, cfg)
     model.attn_backend = cfg.attn_backend
     model.gradient_checkpointing = cfg.gradient_checkpointing
     model.to(device)
     optimizer = make_optimizer(model, cfg, device.type)
     iter_num, best_val_loss, last_saved = 0, float("inf"), None
-    if resumed:
-        optimizer.load_state_dict(resumed["optimizer"])
-        if resumed["scaler"]:  # empty when the run was not in float16
-            scaler.load_state_dict(resumed["scaler"])
-        train_loader.load_state_dict(resumed["loader"])
-        iter_num, best_val_loss = resumed["iter_num"], resumed["best_val_loss"]
+    if checkpoint:
+        iter_num, best_val_loss = restore(checkpoint, cfg, optimizer, scaler, train_loader, procs)
         last_saved = iter_num
-        if len(resumed["rng"]) == world_size:
-            set_rng_state(resumed["rng"][rank], device)
-        else:
-            log(f"the checkpoint was written by {len(resumed['rng'])} processes, this run has {world_size}: "
-                "dropout draws a new random stream (the data stream goes on exactly)")
-        changed = {k: (v, getattr(cfg, k)) for k, v in resumed["config"].items()
-                   if k in SETTINGS and k not in ("init_from", "dtype") and getattr(cfg, k) != v}
-        if changed:
-            log("resuming with settings changed since the checkpoint: "
-                + ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items()))
-        del resumed  # the weights and optimizer state now live in the model and optimizer
+        del checkpoint  # the weights and optimizer state now live in the model and optimizer
 
     if cfg.compile if cfg.compile is not None else device.type == "cuda":
         log("compiling the model (a minute or so)")
         compiled = torch.compile(model)
     else:
         compiled = model
-    train_model = DDP(compiled, device_ids=[local_rank] if device.type == "cuda" else None) if distributed \
-        else compiled
+    train_model = DDP(compiled, device_ids=[procs.local_rank] if device.type == "cuda" else None) \
+        if procs.distributed else compiled
 
     out_dir = Path(cfg.out_dir)
-    metrics_path = out_dir / "metrics.jsonl"
-    if master:
+    metrics, tokenizer, wandb = None, None, None
+    if procs.master:
         out_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(out_dir)
-        keep_metrics_until(metrics_path, iter_num)
-    tokenizer = None
-    if master and cfg.num_samples:
-        from data.tokenizer import load_tokenizer
+        metrics = open_metrics(out_dir / "metrics.jsonl", iter_num)
+        if cfg.num_samples:
+            from data.tokenizer import load_tokenizer
 
-        tokenizer = load_tokenizer(tokenizer_spec)
-    wandb = start_wandb(cfg) if master and cfg.wandb_log else None
-    log(f"{model.num_params() / 1e6:.2f}M parameters, {world_size} process{'es' * (world_size > 1)} on "
-        f"{device.type}, {cfg.dtype}; {tokens_per_step:,} tokens per step "
-        f"({cfg.gradient_accumulation_steps} x {cfg.batch_size} x {cfg.block_size})")
-
-    def evaluate():
-        """Mean val loss over eval_iters batches per process, always the same batches."""
-        loader = TokenLoader(os.path.join(cfg.data_dir, "val.bin"), cfg.block_size, cfg.batch_size, rank,
-                             world_size, cfg.seed)
-        compiled.eval()
-        total = torch.zeros((), device=device)
-        with torch.no_grad():
-            for _ in range(cfg.eval_iters):
-                x, y = (t.to(device) for t in loader.next_batch())
-                with ctx:
-                    total += compiled(x, y)[1].float()
-        compiled.train()
-        if distributed:
-            dist.all_reduce(total)
-        return total.item() / (cfg.eval_iters * world_size)
-
-    def save_checkpoint():
-        nonlocal last_saved
-        last_saved = iter_num
-        rng = [None] * world_size
-        if distributed:  # every process's dropout stream, so that a resumed run draws the same masks
-            dist.all_gather_object(rng, rng_state(device))
-        else:
-            rng = [rng_state(device)]
-        if master:
-            write_checkpoint(out_dir / "ckpt.pt", {
-                "model": model.state_dict(), "model_config": dataclasses.asdict(model.config),
-                "tokenizer": tokenizer_spec, "config": vars(cfg), "iter_num": iter_num,
-                "best_val_loss": best_val_loss, "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
-                "rng": rng, "loader": train_loader.state_dict()})
-
-    def sample(n):
-        for i, text in enumerate(sample_texts(model, tokenizer, n, ctx, amp_dtype, cfg.seed)):
-            log(f"--- sample {i + 1}\n{text}")
-        log("---")
-
-    def record(entry):
-        log(" | ".join(format_metric(k, v) for k, v in entry.items()))
-        if master:
-            with open(metrics_path, "a") as f:
-                f.write(json.dumps(entry) + "\n")
-            if wandb:
-                wandb.log(entry, step=entry["iter"])
+            tokenizer = load_tokenizer(tokenizer_spec)
+        wandb = start_wandb(cfg) if cfg.wandb_log else None
+    sequences = cfg.batch_size * cfg.gradient_accumulation_steps
+    tokens_per_step = sequences * cfg.block_size
+    log(f"{model.num_params() / 1e6:.2f}M parameters, {procs.world_size} process{'es' * (procs.world_size > 1)} on "
+        f"{device.type}, {cfg.dtype}; {tokens_per_step:,} tokens per step ({sequences} sequences of "
+        f"{cfg.block_size}: {micro_steps} micro-step{'s' * (micro_steps > 1)} of {micro_batch} per process)")
 
     stop = StopRequest(log)
     run_start = time.time()
     if iter_num == 0 and cfg.max_iters > 0:
-        record({"iter": 0, "val_loss": evaluate()})
+        record({"iter": 0, "val_loss": estimate_val_loss(compiled, cfg, procs, ctx)}, metrics, wandb)
     step_time, steps_timed = 0.0, 0
     while iter_num < cfg.max_iters:
         t0 = time.time()
-        # one optimizer step: micro_steps forward/backward passes here, the others on the other processes
+        # one optimizer step: micro_steps forward/backward passes here, as many on each of the other processes
         loss_sum = torch.zeros((), device=device)
         for micro_step in range(micro_steps):
-            if distributed:  # gradients are all-reduced only in the last micro-step's backward; set before forward
+            if procs.distributed:  # gradients are all-reduced in the last micro-step's backward only
                 train_model.require_backward_grad_sync = micro_step == micro_steps - 1
-            x, y = (t.to(device, non_blocking=True) for t in train_loader.next_batch())
+            x, y = device_batch(train_loader, cfg.vocab_size, device)
             with ctx:
                 _, loss = train_model(x, y)
             loss_sum += loss.detach().float()
             scaler.scale(loss / micro_steps).backward()
         # the step's loss over every micro-step of every process, and whether any process was asked to stop
         totals = torch.stack([loss_sum, torch.tensor(float(stop.requested), device=device)])
-        if distributed:
+        if procs.distributed:
             dist.all_reduce(totals)
-        loss, stop_requested = totals[0].item() / cfg.gradient_accumulation_steps, totals[1].item() > 0
+        loss, stop_requested = totals[0].item() / (micro_steps * procs.world_size), totals[1].item() > 0
         if not math.isfinite(loss):  # stop before this step touches the weights; the last checkpoint stays
             kept = f"{out_dir / 'ckpt.pt'} from step {last_saved} is kept" if last_saved is not None else \
                 "no checkpoint was written yet"
@@ -589,89 +769,35 @@ def main(argv):
             tokens_per_sec = tokens_per_step * steps_timed / step_time
             entry = {"iter": iter_num, "loss": loss, "lr": lr, "ms_per_iter": 1000 * step_time / steps_timed,
                      "tokens_per_sec": tokens_per_sec}
-            mfu = model.estimate_mfu(tokens_per_sec / world_size, cfg.block_size, device)
+            mfu = model.estimate_mfu(tokens_per_sec / procs.world_size, cfg.block_size, device)
             if mfu is not None:
                 entry["mfu"] = mfu
             if grad_norm is not None:
                 entry["grad_norm"] = grad_norm
             step_time, steps_timed = 0.0, 0
             if evaluating:
-                entry["val_loss"] = evaluate()
+                entry["val_loss"] = estimate_val_loss(compiled, cfg, procs, ctx)
                 best_val_loss = min(best_val_loss, entry["val_loss"])
                 entry["minutes"] = (time.time() - run_start) / 60
-            record(entry)
+            record(entry, metrics, wandb)
         if evaluating or stop_requested:
-            save_checkpoint()
+            rng = rng_states(procs)
+            if procs.master:
+                write_checkpoint(out_dir / "ckpt.pt", {
+                    "model": model.state_dict(), "model_config": dataclasses.asdict(model.config),
+                    "tokenizer": tokenizer_spec, "config": vars(cfg), "iter_num": iter_num,
+                    "best_val_loss": best_val_loss, "optimizer": optimizer.state_dict(),
+                    "scaler": scaler.state_dict(), "rng": rng, "loader": train_loader.state_dict()})
+            last_saved = iter_num
         if evaluating and tokenizer and iter_num < cfg.max_iters:
-            sample(1)
+            print_samples(model, tokenizer, 1, ctx, amp_dtype, cfg.seed)
         if stop_requested:
             log(f"stopped at step {iter_num}; the checkpoint is in {out_dir}: go on with --init_from=resume")
             break
     if tokenizer and iter_num == cfg.max_iters:
-        sample(cfg.num_samples)
-    if distributed:
+        print_samples(model, tokenizer, cfg.num_samples, ctx, amp_dtype, cfg.seed)
+    if procs.distributed:
         dist.destroy_process_group()
-
-
-class StopRequest:
-    """Ctrl-C or SIGTERM (a scheduler's preemption) lets the step under way finish; then the run saves a checkpoint
-    and exits. Another Ctrl-C stops at once, without one, except within a second of the first: under torchrun
-    each process gets the terminal's Ctrl-C and then the one torchrun passes on."""
-
-    def __init__(self, log):
-        self.first_signal, self.log = None, log
-        signal.signal(signal.SIGINT, self.handle)
-        signal.signal(signal.SIGTERM, self.handle)
-
-    @property
-    def requested(self):
-        return self.first_signal is not None
-
-    def handle(self, signum, frame):
-        if self.first_signal is None:
-            self.first_signal = time.monotonic()
-            self.log("\nstopping after this step, with a checkpoint (Ctrl-C again to stop at once, without one)")
-        elif time.monotonic() - self.first_signal > 1.0:
-            raise KeyboardInterrupt
-
-
-def keep_metrics_until(path, iter_num):
-    """A fresh run starts metrics.jsonl anew; a resumed one drops what a stopped run logged past its checkpoint."""
-    if not path.exists():
-        return
-    lines = path.read_text().splitlines() if iter_num > 0 else []
-    kept = [line for line in lines if json.loads(line)["iter"] <= iter_num]
-    with atomic_write(path, "w") as f:
-        f.write("".join(line + "\n" for line in kept))
-
-
-def format_metric(key, value):
-    if key == "iter":
-        return f"iter {value}"
-    if key in ("loss", "val_loss"):
-        return f"{key.replace('_', ' ')} {value:.4f}"
-    if key == "lr":
-        return f"lr {value:.2e}"
-    if key == "ms_per_iter":
-        return f"{value:.1f} ms/iter"
-    if key == "tokens_per_sec":
-        return f"{value:,.0f} tok/s"
-    if key == "mfu":
-        return f"mfu {100 * value:.1f}%"
-    if key == "grad_norm":
-        return f"grad norm {value:.2f}"
-    if key == "minutes":
-        return f"{value:.1f} min"
-    return f"{key} {value}"
-
-
-def start_wandb(cfg):
-    try:
-        import wandb
-    except ImportError:
-        raise SystemExit("wandb_log=True needs the wandb package: pip install wandb (or --wandb_log=False)") from None
-    wandb.init(project=cfg.wandb_project, name=cfg.wandb_run_name or Path(cfg.out_dir).name, config=vars(cfg))
-    return wandb
 
 
 if __name__ == "__main__":

@@ -14,13 +14,8 @@ num_samples = 0
 batch_size = 8
 gradient_accumulation_steps = 128
 block_size = 2048
-# the phi-1 shape; the 50295-token CodeGen vocabulary padded to 51200 rows, as in the official model
-n_layer = 24
-n_head = 32
-n_embd = 2048
-n_inner = 8192
-rotary_dim = 32
-vocab_size = 51200
+model = "phi-1"  # the shape, from model.PRESETS
+vocab_size = 51200  # the 50295-token CodeGen vocabulary padded to 51200 rows, as in the official model
 dropout = 0.1  # attention and residual dropout 0.1, as the paper says
 # AdamW, peak lr 1e-3, weight decay 0.1, linear warmup of 750 steps then linear decay (the paper). Where the
 # decay ends is not published: here it reaches 0 at the last step.
