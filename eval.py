@@ -5,6 +5,7 @@ Evaluate a phi model: HumanEval, synth.py's held-out exercises, or validation lo
     python eval.py humaneval --samples completions.jsonl      # score completions made elsewhere
     python eval.py exercises --out_dir out-textbook            # synth.py's held-out exercise families
     python eval.py loss --out_dir out-tinystories              # val loss, bits per byte
+    python eval.py choice --out_dir out-tinystories --data data/tinystories/cloze.jsonl   # multiple choice
 
 Code benchmarks: each problem's prompt is completed n_samples times, every completion is cut at the first of
 the usual stop sequences (a new top-level def, class, if, print or comment) and run with the problem's test in
@@ -18,6 +19,22 @@ synth.py's records (task_id, prompt, canonical_solution, test, entry_point, fami
 Loss: the cross entropy of the checkpoint on its data's val.bin, over --eval_iters batches of the data
 loader's windows, and bits per byte: the nats of every predicted text token over ln 2 and the UTF-8 bytes
 those tokens spell (<|endoftext|> targets, which spell no text, are left out of bits per byte).
+
+Multiple choice (`choice`), as lm-evaluation-harness scores its multiple_choice tasks: each JSONL record is
+{"context": str, "choices": [str, ...], "label": index of the right one}; each choice is scored by the summed
+log-likelihood of --delimiter + choice after the context. `acc` takes the likeliest choice, `acc_norm` the
+likeliest per byte of the choice; both come with a 95% Wilson interval, and one line per record (the
+log-likelihoods, both predictions) goes to the results JSONL. WinoGrande varies the context, not the
+continuation: give "context" as a list with one context per choice. synth.py cloze writes the toy's
+name-cloze set in this format. lm-evaluation-harness's own prompts, from the Hugging Face datasets:
+  HellaSwag:  context = activity_label + ": " + ctx_a + " " + ctx_b.capitalize(), choices = endings,
+              label = int(label); the harness first cleans the context and each ending (" [title]" becomes ". ",
+              other [bracketed] text goes, double spaces become one)
+  ARC:        context = "Question: " + question + "\\nAnswer:", choices = choices["text"],
+              label = choices["label"].index(answerKey)
+  PIQA:       context = "Question: " + goal + "\\nAnswer:", choices = [sol1, sol2], label = label
+  WinoGrande: i = sentence.index("_"); context = [sentence[:i] + option1, sentence[:i] + option2],
+              choices = [sentence[i + 1:].strip()] * 2, label = int(answer) - 1
 """
 
 import argparse
@@ -31,7 +48,7 @@ import numpy as np
 import torch
 
 from generate import complete, load_model
-from files import atomic_write, read_jsonl
+from files import append_jsonl, read_jsonl, write_jsonl
 from sandbox import check_many
 
 STOP_SEQUENCES = ["\ndef", "\nclass", "\nif", "\nprint", "\n#"]  # Codex / HumanEval: the function has ended
@@ -130,16 +147,20 @@ def evaluate_code(args):
     else:
         samples = generate_samples(problems, args)
 
-    verdicts = check_many([{**problems[task_id], "completion": completion} for task_id, completion in samples],
-                          timeout=args.timeout, workers=args.workers, desc="executing")
     results, by_family = defaultdict(list), defaultdict(list)
     path = args.out or default_results_path(args)
-    with atomic_write(path, "w") as f:
-        for (task_id, completion), verdict in zip(samples, verdicts):
-            results[task_id].append(verdict.passed)
-            by_family[problems[task_id].get("family")].append(verdict.passed)
-            f.write(json.dumps({"task_id": task_id, "completion": completion, "passed": verdict.passed,
-                                "result": "passed" if verdict.passed else _failure(verdict)}) + "\n")
+
+    def record(i, verdict):  # one line per sample, in order, as soon as it is known: a crash keeps what is written
+        task_id, completion = samples[i]
+        results[task_id].append(verdict.passed)
+        by_family[problems[task_id].get("family")].append(verdict.passed)
+        append_jsonl(f, {"task_id": task_id, "completion": completion, "passed": verdict.passed,
+                         "result": "passed" if verdict.passed else _failure(verdict)})
+
+    with open(path, "w", encoding="utf-8") as f:
+        check_many([{**problems[task_id], "completion": completion} for task_id, completion in samples],
+                   timeout=args.timeout, workers=args.workers, desc="executing", on_result=record,
+                   unsafe_no_isolation=args.unsafe_no_isolation)
     print(f"wrote {len(samples)} results to {path}")
     if len(by_family) > 1:
         for family, passed in sorted(by_family.items(), key=lambda item: str(item[0])):
@@ -202,16 +223,129 @@ def evaluate_loss(args):
 
 
 # ----------------------------------------------------------------------------------------------------------
+# Multiple choice by log-likelihood, the way lm-evaluation-harness scores HellaSwag, ARC, PIQA and WinoGrande
+
+def read_choice_records(path):
+    """[(contexts, choices, label)]: one context per choice (a record's single context is repeated)."""
+    records = []
+    for i, r in enumerate(read_jsonl(path, ("context", "choices", "label"), "multiple-choice record")):
+        where = f"{path} record {i + 1}"
+        choices, label = r["choices"], r["label"]
+        if not (isinstance(choices, list) and len(choices) >= 2 and all(isinstance(c, str) and c for c in choices)):
+            raise SystemExit(f"{where}: choices must be a list of at least two non-empty strings")
+        contexts = [r["context"]] * len(choices) if isinstance(r["context"], str) else r["context"]
+        if not (isinstance(contexts, list) and len(contexts) == len(choices)
+                and all(isinstance(c, str) for c in contexts)):
+            raise SystemExit(f"{where}: context must be a string, or a list of strings with one per choice")
+        if type(label) is not int or not 0 <= label < len(choices):
+            raise SystemExit(f"{where}: label must be the index of the right choice, 0..{len(choices) - 1}, "
+                             f"not {label!r}")
+        records.append((contexts, choices, label))
+    if not records:
+        raise SystemExit(f"{path} holds no records")
+    return records
+
+
+def encode_choice(tokenizer, context, continuation):
+    """(context ids, continuation ids), split as lm-evaluation-harness splits them: the context's trailing
+    whitespace moves to the continuation (a BPE writes " Lily" as one token), the whole text is encoded at once,
+    and the continuation is what follows the context's own tokens. An empty context becomes <|endoftext|>."""
+    stripped = context.rstrip()
+    context, continuation = stripped, context[len(stripped):] + continuation
+    whole = tokenizer.encode(context + continuation)
+    context_ids = tokenizer.encode(context) if context else []
+    return (context_ids or [tokenizer.eot]), whole[len(context_ids):]
+
+
+@torch.no_grad()
+def choice_loglikelihoods(model, tokenizer, pairs, batch_size, desc="scoring"):
+    """[(sum of log p(continuation | context), continuation tokens)] for (context ids, continuation ids) pairs.
+    Longest first in right-padded batches (a causal model's padding after a sequence changes nothing in it); a
+    context longer than the model's window loses its oldest tokens."""
+    from tqdm import tqdm
+
+    window = model.config.block_size
+    device = model.lm_head.weight.device
+    results = [None] * len(pairs)
+    order = sorted(range(len(pairs)), key=lambda i: -(len(pairs[i][0]) + len(pairs[i][1])))
+    for start in tqdm(range(0, len(order), batch_size), desc=desc, unit="batch"):
+        batch = order[start:start + batch_size]
+        inputs = [(pairs[i][0] + pairs[i][1])[-(window + 1):-1] for i in batch]
+        x = torch.zeros(len(batch), max(map(len, inputs)), dtype=torch.long)
+        for row, ids in enumerate(inputs):
+            x[row, :len(ids)] = torch.tensor(ids)
+        logits, _ = model(x.to(device))
+        logprobs = logits[..., :tokenizer.n_tokens].float().log_softmax(-1)  # padding rows are not tokens
+        for row, i in enumerate(batch):
+            target = torch.tensor(pairs[i][1], device=device)
+            end = len(inputs[row])
+            picked = logprobs[row, end - len(target):end].gather(-1, target[:, None])
+            results[i] = (picked.sum().item(), len(target))
+    return results
+
+
+def wilson_interval(successes, n, z=1.96):
+    """The 95% Wilson score interval of a proportion: sound at 0% and 100% and for small n."""
+    if n == 0:
+        return [0.0, 1.0]
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
+
+
+def score_choices(model, tokenizer, records, batch_size=16, delimiter=" "):
+    """(one result per record, the summary) for records as read_choice_records returns them."""
+    pairs = [encode_choice(tokenizer, context, delimiter + choice)
+             for contexts, choices, _ in records for context, choice in zip(contexts, choices)]
+    if max(len(continuation) for _, continuation in pairs) > model.config.block_size:
+        raise SystemExit(f"a choice is longer than the model's context of {model.config.block_size} tokens")
+    scored = iter(choice_loglikelihoods(model, tokenizer, pairs, batch_size))
+    results = []
+    for index, (_, choices, label) in enumerate(records):
+        lls = [next(scored)[0] for _ in choices]
+        # acc_norm divides by the choice's length in bytes (lm-evaluation-harness counts characters, the same
+        # for ASCII text), so that a long ending is not penalised for having more tokens to be wrong about
+        normalised = [ll / len(choice.encode("utf-8")) for ll, choice in zip(lls, choices)]
+        pred, pred_norm = (max(range(len(choices)), key=s.__getitem__) for s in (lls, normalised))
+        results.append({"index": index, "label": label, "loglikelihoods": [round(ll, 4) for ll in lls],
+                        "pred": pred, "pred_norm": pred_norm, "acc": int(pred == label),
+                        "acc_norm": int(pred_norm == label)})
+    n = len(results)
+    summary = {"n": n}
+    for metric in ("acc", "acc_norm"):
+        hits = sum(r[metric] for r in results)
+        summary[metric], summary[f"{metric}_ci95"] = round(hits / n, 4), wilson_interval(hits, n)
+    return results, summary
+
+
+def evaluate_choice(args):
+    if not args.data:
+        raise SystemExit('choice needs --data FILE.jsonl, with records {"context", "choices", "label"}')
+    records = read_choice_records(args.data)[:args.limit or None]
+    model, tokenizer = load_model(args.out_dir, args.init_from, args.device, args.dtype)
+    results, summary = score_choices(model, tokenizer, records, args.batch_size, args.delimiter)
+    name = f"eval_choice_{os.path.splitext(os.path.basename(args.data))[0]}.jsonl"
+    path = args.out or (os.path.join(args.out_dir, name) if args.out_dir else name)
+    write_jsonl(path, results)
+    print(f"wrote {len(results)} results to {path}")
+    return {"benchmark": "choice", "data": args.data, **summary}
+
+
+# ----------------------------------------------------------------------------------------------------------
 # Command line
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("benchmark", choices=["humaneval", "exercises", "loss"])
+    parser.add_argument("benchmark", choices=["humaneval", "exercises", "loss", "choice"])
     parser.add_argument("--out_dir", help="a training run's directory (its ckpt.pt)")
     parser.add_argument("--init_from", help="official weights: a hub name or a local Hugging Face directory")
     parser.add_argument("--samples", help="score these completions (JSONL: task_id, completion) instead of generating")
-    parser.add_argument("--data", help=f"exercises: the held-out records (default {DEFAULT_EXERCISES})")
+    parser.add_argument("--data", help=f"exercises: the held-out records (default {DEFAULT_EXERCISES}); "
+                        "choice: the multiple-choice records")
+    parser.add_argument("--delimiter", default=" ", help="choice: put between the context and each choice "
+                        "(lm-evaluation-harness's target_delimiter)")
     parser.add_argument("--out", help="results JSONL (default: beside --samples, else in out_dir or here)")
     parser.add_argument("--limit", type=int, help="only the first LIMIT problems")
     parser.add_argument("--n_samples", type=int, default=1, help="completions per problem")
@@ -220,7 +354,10 @@ def main(argv=None):
     parser.add_argument("--max_new_tokens", type=int, default=512)
     parser.add_argument("--batch_size", type=int, default=16, help="completions (or loss windows) per batch")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per program")
-    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="programs run in parallel")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="programs run in parallel (default: two per CPU: starting a sandbox mostly waits on the kernel)")
+    parser.add_argument("--unsafe_no_isolation", action="store_true",
+                        help="run the completions even without bubblewrap's isolation (they can touch your files)")
     parser.add_argument("--data_dir", help="loss: the folder with val.bin and meta.json (default: the run's)")
     parser.add_argument("--split", default="val", choices=["val", "train"])
     parser.add_argument("--eval_iters", type=int, default=50, help="loss: batches of windows")
@@ -238,10 +375,10 @@ def main(argv=None):
         parser.error("--samples scores completions made elsewhere: leave out --out_dir and --init_from")
     if not args.samples and (args.out_dir is None) == (args.init_from is None):
         parser.error("give exactly one of --out_dir or --init_from (or, for code benchmarks, --samples)")
-    if args.samples and args.benchmark == "loss":
-        parser.error("--samples is for the code benchmarks, not loss")
+    if args.samples and args.benchmark in ("loss", "choice"):
+        parser.error(f"--samples is for the code benchmarks, not {args.benchmark}")
     for name in ("n_samples", "max_new_tokens", "batch_size", "workers", "eval_iters"):
-        if getattr(args, name) < 1:
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
@@ -251,7 +388,8 @@ def main(argv=None):
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         parser.error(f"--device {args.device}, but CUDA is not available here: use --device cpu")
 
-    summary = evaluate_loss(args) if args.benchmark == "loss" else evaluate_code(args)
+    evaluate = {"loss": evaluate_loss, "choice": evaluate_choice}.get(args.benchmark, evaluate_code)
+    summary = evaluate(args)
     print(json.dumps(summary))
     return summary
 

@@ -188,14 +188,15 @@ def check(candidate):
 '''
 
 
-def verify(records, timeout=5.0, batch=64, workers=None, desc="verifying"):
+def verify(records, timeout=5.0, batch=1, workers=None, desc="verifying", unsafe_no_isolation=False):
     """Which records pass their own test, run in the sandbox. Returns a list of booleans.
 
-    Group testing, for speed: a batch of records is checked as one sandboxed check_program whose check()
-    runs every record's own check in turn. The sandbox's verdict (a nonce the code cannot reach, written
-    only after check() returns) says the whole batch passed, so every record in it did. A batch that fails
-    or times out is split in half and retried, down to single records, so one broken record costs a few
-    extra runs and never hides or taints the others. Generated code runs only inside sandbox.py.
+    batch=1 checks each record as the sandbox checks a completion: its code in one sandboxed process, its test
+    in another. batch > 1 is group testing, for speed, and only for records this process generated from its
+    own grammar: a batch is one sandboxed program whose test runs every record's code and check in turn, on
+    the verdict's side of the sandbox, so a hostile record could fake its batch-mates' verdicts. A passing
+    batch means every record in it passed; a batch that fails or times out is split in half and retried, down
+    to single records, so one broken record costs a few extra runs and never hides or taints the others.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -209,14 +210,15 @@ def verify(records, timeout=5.0, batch=64, workers=None, desc="verifying"):
     def run(indices):
         if len(indices) == 1:
             r = records[indices[0]]
-            ok = check_program(r["prompt"], r["canonical_solution"], r["test"], r["entry_point"], timeout).passed
+            ok = check_program(r["prompt"], r["canonical_solution"], r["test"], r["entry_point"], timeout,
+                               unsafe_no_isolation=unsafe_no_isolation).passed
             results[indices[0]] = ok
             bar.update(1)
             return
         payload = [(records[i]["prompt"] + records[i]["canonical_solution"] + "\n" + records[i]["test"],
                     records[i]["entry_point"]) for i in indices]
         outcome = check_program("", "def batch():\n    pass\n", BATCH_TEST.format(records=payload), "batch",
-                                timeout * max(1, len(indices) // 8))
+                                timeout * max(1, len(indices) // 8), unsafe_no_isolation=unsafe_no_isolation)
         if outcome.passed:
             for i in indices:
                 results[i] = True

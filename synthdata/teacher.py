@@ -238,8 +238,8 @@ def generate_with_teacher(kind, args):
         record = task.record(answer, meta)
         if "test" in record:
             from sandbox import check_program  # the teacher's code runs only in the sandbox
-            if not check_program(record["prompt"], record["canonical_solution"], record["test"],
-                                 record["entry_point"]).passed:
+            if not check_program(record["prompt"], record["canonical_solution"], record["test"], record["entry_point"],
+                                 unsafe_no_isolation=getattr(args, "unsafe_no_isolation", False)).passed:
                 return "failed_checks", None
         return None, {"id": f"{kind}-{args.seed}-{i}", **record, "teacher": args.model}
 
