@@ -113,10 +113,11 @@ def read_complete_lines(path):
         for line in f:
             if not line.endswith(b"\n"):
                 break
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError:
+                    break
             good_bytes += len(line)
     if good_bytes != os.path.getsize(path):
         os.truncate(path, good_bytes)

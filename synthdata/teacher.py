@@ -29,6 +29,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from tqdm import tqdm
 
+from files import read_complete_lines
 from synthdata.quality import Decontaminator, Deduplicator
 
 TOPICS_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "topics.json")
@@ -192,27 +193,10 @@ TASKS = {"tinystories": StoryTask, "textbook": TextbookTask, "exercises": Exerci
 
 
 # ---- the resumable, concurrent run ------------------------------------------------------------------------------
-def repair_and_read(path):
-    """Cut a half-written last line (left by a crash) and return the records already in the file."""
-    if not os.path.exists(path):
-        return []
-    with open(path, "rb+") as f:
-        data = f.read()
-        end = data.rfind(b"\n") + 1
-        if end != len(data):
-            f.truncate(end)
-            data = data[:end]
-    records = []
-    for line in data.decode("utf-8").splitlines():
-        if line.strip():
-            records.append(json.loads(line))
-    return records
-
-
 def generate_with_teacher(kind, args):
     task = TextbookTask(args.topics) if kind == "textbook" and getattr(args, "topics", None) else TASKS[kind]()
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    existing = repair_and_read(args.out)
+    existing = read_complete_lines(args.out)
     done = {r.get("id") for r in existing}
     dedup = Deduplicator(threshold=args.near_dup) if args.near_dup < 1 else None
     decon = Decontaminator()
