@@ -1,10 +1,10 @@
-import dataclasses
 import io
 import sys
 
 import pytest
 import torch
 
+from conftest import save_random_run
 from data.tokenizer import save_ranks
 from generate import Completion, bench_decode, complete, generate_tokens, load_model, main, sample_next
 from model import Phi, PhiConfig
@@ -17,15 +17,7 @@ def run_dir(tmp_path_factory):
     """A training run's directory as train.py writes it, with a byte-level vocabulary (256 bytes + EOT)."""
     out = tmp_path_factory.mktemp("out-tiny")
     save_ranks([bytes([i]) for i in range(256)], out / "bytes.tiktoken")
-    torch.manual_seed(0)
-    model = Phi(CONFIG)
-    with torch.no_grad():  # larger weights than the init: peaked logits, so greedy choices are clear-cut
-        for p in model.parameters():
-            p.mul_(4)
-    torch.save({"model": model.state_dict(), "model_config": dataclasses.asdict(CONFIG),
-                "tokenizer": str(out / "bytes.tiktoken"), "config": {}, "iter_num": 0, "best_val_loss": 0.0},
-               out / "ckpt.pt")
-    return out
+    return save_random_run(out, CONFIG, out / "bytes.tiktoken")
 
 
 def greedy_by_recomputing(model, ids, n):

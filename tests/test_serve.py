@@ -1,5 +1,4 @@
 """serve.py with the real `openai` client: a tiny random model on 127.0.0.1, an ephemeral port."""
-import dataclasses
 import http.client
 import json
 import os
@@ -21,9 +20,10 @@ import torch
 
 import synth
 from batching import Engine
+from conftest import save_random_run
 from data.tokenizer import count_words, save_ranks, train_bpe
 from generate import complete, load_model
-from model import Phi, PhiConfig
+from model import PhiConfig
 from serve import APIError, chat_prompt, make_server
 from synthdata.teacher import generate_with_teacher
 
@@ -38,15 +38,7 @@ def run_dir(tmp_path_factory):
     """A training run's folder, as train.py writes it: random weights and a BPE trained here."""
     out = tmp_path_factory.mktemp("out-serve")
     save_ranks(train_bpe(count_words(CORPUS * 4), 300), out / "tok.tiktoken")
-    torch.manual_seed(0)
-    model = Phi(CONFIG)
-    with torch.no_grad():  # larger weights than the init: peaked logits, so greedy choices are clear-cut
-        for p in model.parameters():
-            p.mul_(4)
-    torch.save({"model": model.state_dict(), "model_config": dataclasses.asdict(CONFIG),
-                "tokenizer": str(out / "tok.tiktoken"), "config": {}, "iter_num": 0, "best_val_loss": 0.0},
-               out / "ckpt.pt")
-    return out
+    return save_random_run(out, CONFIG, out / "tok.tiktoken")
 
 
 @contextmanager
