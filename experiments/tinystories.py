@@ -1,22 +1,56 @@
-"""TinyStories: the toy (config/tinystories.py) trained in segments (init_from=resume between them), with stories
-sampled at the end of each segment and two automatic measures per checkpoint: how many sentences are
-well-formed (a grammar proxy) and how often the story's first named character is still its main character in
-the second half (a consistency proxy). Val loss is plotted against training time.
+"""TinyStories: grammar first, consistency later. The toy (config/tinystories.py, or --config) is trained in
+segments (init_from=resume between them), and at the end of each segment three measures are taken:
+
+- grammar: the share of well-formed sentences in its stories (well_formed);
+- consistency when sampling: prompted with a story opening that names a hero, does the continuation keep that
+  hero (hero_test)? 13 of the 16 prompts use names the training stories never have, most of them in openings
+  they never have either;
+- consistency by likelihood: the name cloze (synth.py cloze, held-out stories) scored by eval.py choice.
+
+Grammar and consistency are plotted against training time.
 
     python -m experiments tinystories
+    python -m experiments tinystories --measure out-tinystories                  # the measures of any run
+    python -m experiments tinystories --measure out-tinystories --prompts my.jsonl   # {"prompt", "hero"} lines
 """
 import json
 import re
+import statistics
 from collections import Counter
 
 from experiments.common import REPO, Results, make, machine_line, pyplot, save_figure, short, tokens_per_step, \
     train, val_curve
+from files import read_jsonl, write_jsonl
 
-STORY_PROMPTS = ("Once upon a time", "Long ago, a", "There once was", "One day, a")  # the data's usual openings
-FAMILY_WORDS = {"mom", "dad", "grandma", "grandpa", "mother", "father", "sister", "brother", "mommy", "daddy"}
 SENTENCE = re.compile(r"\S.*?(?:[.!?][\"']?(?=\s|$)|$)", re.S)
 WORD = re.compile(r"[A-Za-z]+")
+CAPITALIZED = re.compile(r"\b[A-Z][a-z]+\b")
+FAMILY_WORDS = {"mom", "dad", "grandma", "grandpa", "mother", "father", "sister", "brother", "mommy", "daddy"}
 
+# (prompt, hero): the first three use the data's openings and names; the rest names it never has, most of them
+# in openings it never has either (the model has to copy a name it cannot have memorised)
+HERO_PROMPTS = (
+    ("Once upon a time, there was a little girl named Lily.", "Lily"),
+    ("There once was a brave boy named Tom.", "Tom"),
+    ("Once upon a time, there was a happy dog named Biscuit.", "Biscuit"),
+    ("Once upon a time, there was a little girl named Beatrix.", "Beatrix"),
+    ("There once was a curious boy named Gustavo.", "Gustavo"),
+    ("Long ago, a kind girl called Matilda lived in a little town.", "Matilda"),
+    ("Once upon a time, there was a playful cat named Clover.", "Clover"),
+    ("Kwame was a little boy who lived near a big park.", "Kwame"),
+    ("In a small town by the sea, there lived a boy called Tobias.", "Tobias"),
+    ("Ingrid had a red ball that she loved very much.", "Ingrid"),
+    ("It was a sunny day, and Oliver wanted to go outside.", "Oliver"),
+    ("My friend Zara has a little garden behind her house.", "Zara"),
+    ("Every night, a sleepy bear named Rosalind looked at the stars.", "Rosalind"),
+    ("Sven and his mom went to the market one morning.", "Sven"),
+    ("Once upon a time, there was a girl named Penelope who loved to sing.", "Penelope"),
+    ("Hamid found a shiny key under his bed.", "Hamid"),
+)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The measures
 
 def sentences(text):
     """The sentences of a sample, without a trailing unfinished one (where the sample ran out of tokens)."""
@@ -35,85 +69,158 @@ def well_formed(sentence, bigrams):
             and all(pair in bigrams for pair in zip(words, words[1:])))
 
 
-def hero_kept(text, names):
-    """A consistency proxy: the first named character is named at least three times, again in the second half
-    of the story, and more than anyone else. A story that names nobody does not keep a hero."""
-    mentions = [(m.start(), m.group()) for m in WORD.finditer(text) if m.group() in names]
-    if not mentions:
-        return False
-    hero = mentions[0][1]
-    counts = Counter(name for _, name in mentions)
-    again_late = any(name == hero and pos >= len(text) / 2 for pos, name in mentions)
-    return again_late and counts[hero] >= 3 and counts[hero] == max(counts.values())
+class StoryLexicon:
+    """What the training stories contain: their words (lowercased), pairs of adjacent words, and the characters'
+    names (family roles such as Mom, and "Aunt Mia", are not names here)."""
 
-
-def story_scores(texts, bigrams, names):
-    all_sentences = [s for t in texts for s in sentences(t)]
-    good = sum(well_formed(s, bigrams) for s in all_sentences)
-    return {"well_formed_sentences": round(good / max(1, len(all_sentences)), 3), "sentences": len(all_sentences),
-            "hero_kept": round(sum(hero_kept(t, names) for t in texts) / max(1, len(texts)), 3),
-            "samples": len(texts)}
-
-
-def story_lexicon(stories_path):
-    """(every pair of adjacent words the training stories use, lowercased; the characters' names, family roles
-    left out)."""
-    bigrams, names = set(), set()
-    with open(stories_path, encoding="utf-8") as f:
-        for line in f:
-            record = json.loads(line)
-            for sentence in sentences(record["text"]):
+    def __init__(self, stories_path):
+        self.words, self.bigrams, self.names = set(), set(), set()
+        for record in read_jsonl(stories_path, ("text",), "story"):
+            for sentence in SENTENCE.findall(record["text"]):
                 words = [w.lower() for w in WORD.findall(sentence)]
-                bigrams.update(zip(words, words[1:]))
-            names.update(c["name"] for c in record.get("characters", []) if c["name"].lower() not in FAMILY_WORDS)
-    return bigrams, names
+                self.words.update(words)
+                self.bigrams.update(zip(words, words[1:]))
+            self.names.update(c["name"] for c in record.get("characters", [])
+                              if re.fullmatch(r"[A-Z][a-z]+", c["name"]) and c["name"].lower() not in FAMILY_WORDS)
+
+    def names_in(self, text, also=()):
+        """The names a text uses, in order: the stories' names (and `also`), and capitalized words the stories
+        never use (names the model made up)."""
+        return [w for w in CAPITALIZED.findall(text) if w in self.names or w in also or w.lower() not in self.words]
+
+    def hero_of(self, prompt):
+        names = self.names_in(prompt)
+        if not names:
+            raise SystemExit(f"no name in the prompt {prompt!r}: give its hero as \"hero\"")
+        return names[0]
 
 
-def sample_stories(out_dir, per_prompt, max_new_tokens, seed):
+def judge(prompt, hero, continuation, lexicon):
+    """Does the continuation keep the prompt's hero: name them at least twice more, and bring in at most one
+    other named character? And which of its words are in no training story (and not in the prompt)?"""
+    names = lexicon.names_in(continuation, also={hero})
+    others = sorted(set(names) - {hero})
+    prompt_words = {w.lower() for w in WORD.findall(prompt)}
+    words = [w.lower() for w in WORD.findall(continuation)]
+    return {"hero_mentions": names.count(hero), "other_names": others,
+            "hero_kept": names.count(hero) >= 2 and len(others) <= 1, "words": len(words),
+            "nonwords": [w for w in words if w not in lexicon.words and w not in prompt_words]}
+
+
+def hero_test(out_dir, lexicon, prompts=HERO_PROMPTS, per_prompt=8, max_new_tokens=256, temperature=0.8, top_k=50,
+              seed=1337):
+    """One row per sample: the prompt, its hero, whether the training stories have that name, the continuation
+    and judge()'s verdict. Each continuation runs to <|endoftext|> (the end of the story) or max_new_tokens."""
     import torch
 
     from generate import complete, load_model
 
     model, tokenizer = load_model(str(REPO / out_dir))
     generator = torch.Generator().manual_seed(seed)
-    return [prompt + text for prompt in STORY_PROMPTS
-            for text in complete(model, tokenizer, prompt, max_new_tokens, per_prompt, 0.8, 200, 1.0, (), generator)]
+    rows = []
+    for prompt, hero in prompts:
+        for text in complete(model, tokenizer, prompt, max_new_tokens, per_prompt, temperature, top_k, 1.0, (),
+                             generator):
+            rows.append({"prompt": prompt, "hero": hero, "seen_name": hero in lexicon.names, "text": text,
+                         **judge(prompt, hero, text, lexicon)})
+    return rows
+
+
+def summarize(rows, lexicon):
+    """The rates over hero_test's rows; well-formed sentences counted in the continuations."""
+    def kept(subset):
+        return round(sum(r["hero_kept"] for r in subset) / max(1, len(subset)), 3)
+
+    continuation_sentences = [s for r in rows for s in sentences(r["text"])]
+    n_words = sum(r["words"] for r in rows)
+    nonwords = Counter(w for r in rows for w in r["nonwords"])
+    return {"hero_kept": kept(rows), "hero_kept_seen_names": kept([r for r in rows if r["seen_name"]]),
+            "hero_kept_new_names": kept([r for r in rows if not r["seen_name"]]),
+            "median_other_names": statistics.median(len(r["other_names"]) for r in rows),
+            "nonword_share": round(sum(nonwords.values()) / max(1, n_words), 4),
+            "nonwords": [w for w, _ in nonwords.most_common(10)],
+            "well_formed_sentences": round(sum(well_formed(s, lexicon.bigrams) for s in continuation_sentences)
+                                           / max(1, len(continuation_sentences)), 3),
+            "samples": len(rows)}
+
+
+def reference_scores(stories_path, lexicon):
+    """The measures on stories of the data's kind that were not trained on: the first sentence as the prompt,
+    the rest as the continuation. What a model that writes like its data would score."""
+    rows = []
+    for record in read_jsonl(stories_path, ("text", "characters"), "story"):
+        first = SENTENCE.match(record["text"]).group()
+        hero = record["characters"][0]["name"]
+        rows.append({"seen_name": True, "text": record["text"][len(first):],
+                     **judge(first, hero, record["text"][len(first):], lexicon)})
+    return summarize(rows, lexicon)
+
+
+def cloze_accuracy(out_dir, cloze_path):
+    from eval import read_choice_records, score_choices
+    from generate import load_model
+
+    model, tokenizer = load_model(str(REPO / out_dir))
+    _, summary = score_choices(model, tokenizer, read_choice_records(cloze_path), batch_size=32)
+    return summary
+
+
+def measure(out_dir, lexicon, cloze_path, prompts=HERO_PROMPTS, per_prompt=8):
+    """Every measure of one checkpoint; the samples go to out_dir/hero_test.jsonl."""
+    rows = hero_test(out_dir, lexicon, prompts, per_prompt)
+    write_jsonl(REPO / out_dir / "hero_test.jsonl", rows)
+    cloze = cloze_accuracy(out_dir, cloze_path)
+    return {**summarize(rows, lexicon), "cloze_acc": cloze["acc"], "cloze_acc_ci95": cloze["acc_ci95"],
+            "sample": rows[0]["prompt"] + rows[0]["text"],  # the same prompt at every stage
+            "kept_sample": next((r["prompt"] + r["text"] for r in rows if r["hero_kept"]), None)}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The experiment
+
+def read_prompts(path, lexicon):
+    records = read_jsonl(path, ("prompt",), "prompt")
+    return [(r["prompt"], r.get("hero") or lexicon.hero_of(r["prompt"])) for r in records]
+
+
+def data_files(data):
+    """Held-out stories of the data's kind (seed 1; the training stories are seed 0) and the name cloze made from
+    them. The training data itself is the toy's, which train.py builds on first use."""
+    make(f"{data}/reference.jsonl", "synth.py", "tinystories", "--n", 200, "--seed", 1,
+         "--out", f"{data}/reference.jsonl")
+    make(f"{data}/cloze.jsonl", "synth.py", "cloze", "--n", 300, "--seed", 1, "--out", f"{data}/cloze.jsonl")
 
 
 def run(args):
     data, out = args.data_dir, args.out_dir
-    segment_ends = sorted({max(1, round(args.max_iters * float(f))) for f in args.sample_at.split(",")})
-    settings = {"max_iters": args.max_iters, "segments": segment_ends, "n_stories": args.n_stories,
-                "vocab_size": args.vocab_size, "samples_per_checkpoint": args.per_prompt * len(STORY_PROMPTS),
-                "sample_temperature": 0.8, "sample_top_k": 200, "max_new_tokens": args.max_new_tokens,
-                "config": "config/tinystories.py", "out_dir": out, "data_dir": data}
+    if args.measure:
+        data_files(data)
+        lexicon = StoryLexicon(REPO / data / "stories.jsonl")
+        prompts = read_prompts(args.prompts, lexicon) if args.prompts else HERO_PROMPTS
+        print(json.dumps(measure(args.measure, lexicon, REPO / data / "cloze.jsonl", prompts, args.per_prompt)))
+        return
+    segment_ends = [int(s) for s in args.sample_at.split(",")]
+    settings = {"config": args.config, "segments": segment_ends, "hero_prompts": len(HERO_PROMPTS),
+                "per_prompt": args.per_prompt, "sample_temperature": 0.8, "sample_top_k": 50, "max_new_tokens": 256,
+                "cloze": f"{data}/cloze.jsonl (300 records, seed 1)", "out_dir": out, "data_dir": data}
     results = Results("tinystories", settings, args.results_dir)
     with results.timed("data"):
-        make(f"{data}/stories.jsonl", "synth.py", "tinystories", "--n", args.n_stories, "--seed", 0,
-             "--out", f"{data}/stories.jsonl")
-        make(f"{data}/tok.tiktoken", "data/tokenizer.py", "train", "--input", f"{data}/stories.jsonl",
-             "--vocab_size", args.vocab_size, "--out", f"{data}/tok.tiktoken")
-        make(f"{data}/meta.json", "data/prepare.py", "--input", f"{data}/stories.jsonl", "--tokenizer",
-             f"{data}/tok.tiktoken", "--out_dir", data)
-        make(f"{data}/reference.jsonl", "synth.py", "tinystories", "--n", 200, "--seed", 1,
-             "--out", f"{data}/reference.jsonl")
+        data_files(data)
     if args.data_only:
         return
-    bigrams, names = story_lexicon(REPO / data / "stories.jsonl")
-    if "reference" not in results:  # the measures on stories of the data's kind, not trained on: what good reads as
-        with open(REPO / data / "reference.jsonl", encoding="utf-8") as f:
-            results["reference"] = story_scores([json.loads(line)["text"] for line in f], bigrams, names)
-    train_settings = {"data_dir": data, "lr_decay_iters": args.max_iters, "warmup_iters": min(50, args.max_iters // 10),
-                      "eval_interval": max(1, args.max_iters // 12), "num_samples": 0}
+    train_settings = {"data_dir": data, "eval_interval": min(segment_ends), "num_samples": 0}
     results["settings"]["train"] = train_settings
     checkpoints = results.setdefault("checkpoints", {})
+    lexicon = None
     for end in segment_ends:
         with results.timed("train"):
-            train(out, end, train_settings, config="config/tinystories.py")
+            train(out, end, train_settings, config=args.config)
+        lexicon = lexicon or StoryLexicon(REPO / data / "stories.jsonl")  # there once train.py has built the data
+        if "reference" not in results:
+            results["reference"] = reference_scores(REPO / data / "reference.jsonl", lexicon)
         if str(end) not in checkpoints:
-            with results.timed("sample"):
-                texts = sample_stories(out, args.per_prompt, args.max_new_tokens, seed=1337)
-            checkpoints[str(end)] = {**story_scores(texts, bigrams, names), "texts": texts}
+            with results.timed("measure"):
+                checkpoints[str(end)] = measure(out, lexicon, REPO / data / "cloze.jsonl", per_prompt=args.per_prompt)
             results.save()
     results["curve"] = val_curve(out)
     results["tokens_per_step"] = tokens_per_step(out)
@@ -126,34 +233,42 @@ def plot(results):
     plt = pyplot()
     if plt is None:
         return
-    iters, seconds, loss = zip(*results["curve"])
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
-    ax.plot([s / 60 for s in seconds], loss, marker=".", color="tab:blue")
-    for end in results["checkpoints"]:
-        i = iters.index(int(end)) if int(end) in iters else None
-        if i is not None:
-            ax.annotate(f"step {end}", (seconds[i] / 60, loss[i]), textcoords="offset points", xytext=(4, 6),
-                        fontsize=8)
+    minutes = {it: s / 60 for it, s, _ in results["curve"]}
+    points = sorted((int(k), v) for k, v in results["checkpoints"].items() if int(k) in minutes)
+    x = [minutes[it] for it, _ in points]
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=100)
+    for key, label, style in (("well_formed_sentences", "grammar: well-formed sentences", "o-"),
+                              ("hero_kept", "consistency: hero kept (sampling)", "s-"),
+                              ("cloze_acc", "consistency: name cloze accuracy", "^-")):
+        ax.plot(x, [c[key] for _, c in points], style, label=label)
+    ax.axhline(0.25, color="grey", lw=0.8, ls=":")
+    ax.annotate("cloze chance", (x[-1], 0.25), textcoords="offset points", xytext=(-60, 4), fontsize=8)
+    for (it, _), xi in zip(points, x):
+        ax.annotate(f"{it}", (xi, 0.02), fontsize=7, ha="center")
     m = results["machine"]
-    where = m["gpu"] or f"CPU, torch threads: {m.get('threads', '?')}"
-    ax.set_xlabel(f"training time, minutes ({where})")
-    ax.set_ylabel("val loss (nats/token, log scale)")
-    ax.set_yscale("log")
-    ax.set_title("TinyStories toy: val loss against training time", fontsize=10)
+    where = m["gpu"] or f"{m['cpu']}, {m['cores']} cores"
+    ax.set_xlabel(f"training time, minutes ({where}); the numbers are steps")
+    ax.set_ylabel("share")
+    ax.set_ylim(0, 1)
+    ax.set_title("TinyStories toy: grammar first, consistency later", fontsize=10)
+    ax.legend(fontsize=8, loc="center right")
     ax.grid(alpha=0.3)
-    save_figure(fig, results, "tinystories_val_loss.png")
+    save_figure(fig, results, "tinystories.png")
 
 
 def report(results):
     curve = {it: (s, loss) for it, s, loss in results["curve"]}
     tokens_per_step = results["tokens_per_step"]
-    lines = ["| step | tokens seen | training time | val loss | well-formed sentences | hero kept | sample |",
-             "|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| step | tokens | training time | val loss | well-formed sentences | hero kept (new names) | "
+             "other names (median) | non-words | name cloze | sample |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for end, c in sorted(results["checkpoints"].items(), key=lambda item: int(item[0])):
         seconds, loss = curve.get(int(end), (float("nan"), float("nan")))
         lines.append(f"| {end} | {int(end) * tokens_per_step / 1e6:.2f}M | {seconds / 60:.1f} min | {loss:.3f} | "
-                     f"{c['well_formed_sentences']:.0%} | {c['hero_kept']:.0%} | {short(c['texts'][0])} |")
+                     f"{c['well_formed_sentences']:.0%} | {c['hero_kept']:.0%} ({c['hero_kept_new_names']:.0%}) | "
+                     f"{c['median_other_names']:g} | {c['nonword_share']:.1%} | {c['cloze_acc']:.0%} | "
+                     f"{short(c['sample'])} |")
     ref = results["reference"]
     lines.append(f"| synth.py stories (not trained on) | | | | {ref['well_formed_sentences']:.0%} | "
-                 f"{ref['hero_kept']:.0%} | |")
+                 f"{ref['hero_kept']:.0%} | {ref['median_other_names']:g} | {ref['nonword_share']:.1%} | | |")
     return "\n".join(lines + ["", machine_line(results)])

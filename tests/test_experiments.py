@@ -3,7 +3,7 @@ import json
 
 import torch
 
-from experiments import common, textbook, tinystories
+from experiments import common, tinystories
 from experiments.__main__ import main
 
 
@@ -32,59 +32,54 @@ def test_val_curve_counts_step_time_across_a_resume(tmp_path):
     assert common.val_curve(tmp_path) == [(0, 0.0, 8.0), (20, 3.0, 5.5), (30, 6.0, 4.8)]
 
 
-def test_story_measures():
+def test_story_measures(tmp_path):
     bigrams = {("the", "cat"), ("cat", "sat"), ("sat", "down")}
     assert tinystories.well_formed("The cat sat down.", bigrams)
     assert not tinystories.well_formed("The sat cat down.", bigrams)  # word salad
     assert not tinystories.well_formed("the cat sat down.", bigrams)
     assert not tinystories.well_formed("The cat sat down", bigrams)
     assert tinystories.sentences("Pip ran. Pip sat! And then Pip") == ["Pip ran.", "Pip sat!"]
-    names = {"Pip", "Coco"}
-    kept = "Pip had a ball. Pip played with Coco. The sun was hot. The end came. At home Pip slept."
-    assert tinystories.hero_kept(kept, names)
-    assert not tinystories.hero_kept("Pip had a ball. Coco took it. Coco ran. Coco hid it. Coco slept.", names)
-    assert not tinystories.hero_kept("A dog had a ball.", names)
-
-
-def test_ordinary_code_leaves_out_held_out_families_and_matches_the_size(tmp_path):
-    from synthdata.exercises import split_of
-    from synthdata.families import FAMILIES
-
-    held_out = next(f.name for f in FAMILIES if split_of(f) == "heldout")
-    kept = next(f.name for f in FAMILIES if split_of(f) == "train")
-    raw = tmp_path / "raw.jsonl"
-    records = [{"text": "x = 1 + 2", "families": [kept]}, {"text": "y = 3", "families": [kept, held_out]}] * 10
-    raw.write_text("".join(json.dumps(r) + "\n" for r in records))
-    match = tmp_path / "match.jsonl"
-    match.write_text(json.dumps({"text": "one two three four five six seven eight nine ten eleven"}) + "\n")
-    out = tmp_path / "code.jsonl"
-    counts = textbook.ordinary_code(raw, out, match)
-    written = [json.loads(line) for line in out.read_text().splitlines()]
-    assert all(held_out not in r["families"] for r in written)
-    assert counts["words"] >= counts["textbook_words"] == 11 and len(written) == 3  # 5 words a file
+    stories = tmp_path / "stories.jsonl"
+    stories.write_text(json.dumps({"text": "Pip had a ball. The sun was hot. Mom saw Coco and Lily. A lily grew.",
+                                   "characters": [{"name": "Pip"}, {"name": "Coco"}, {"name": "Mom"},
+                                                  {"name": "Aunt Mia"}, {"name": "the owl"}]}) + "\n")
+    lexicon = tinystories.StoryLexicon(stories)
+    assert lexicon.names == {"Pip", "Coco"} and "lily" in lexicon.words
+    assert lexicon.names_in("Pip saw Mom. The Zorg had a ball.") == ["Pip", "Zorg"]  # Zorg: made up
+    assert lexicon.hero_of("The sun saw Beatrix.") == "Beatrix"
+    prompt = "Beatrix had a ball."
+    kept = tinystories.judge(prompt, "Beatrix", " Beatrix saw Coco. The sun was hot. Beatrix had a ball.", lexicon)
+    assert kept["hero_kept"] and kept["hero_mentions"] == 2 and kept["other_names"] == ["Coco"]
+    assert kept["nonwords"] == [] and kept["words"] == 11  # the prompt's name is not a made-up word
+    lost = tinystories.judge(prompt, "Beatrix", " Beatrix saw Coco. Pip had a ball. Beatrix hid it.", lexicon)
+    assert not lost["hero_kept"]  # a second other name
+    once = tinystories.judge(prompt, "Beatrix", " Beatrix saw the sun. The sun was hot.", lexicon)
+    assert not once["hero_kept"]  # named only once more
+    odd = tinystories.judge(prompt, "Beatrix", " Beatrix had a snowglop. Beatrix had a ball.", lexicon)
+    assert odd["hero_kept"] and odd["nonwords"] == ["snowglop"]
+    summary = tinystories.summarize([{**kept, "seen_name": False, "text": " The cat sat down."},
+                                     {**lost, "seen_name": True, "text": " The sat cat down."}], lexicon)
+    assert summary["hero_kept"] == 0.5 and summary["hero_kept_new_names"] == 1.0
+    assert summary["hero_kept_seen_names"] == 0.0 and summary["median_other_names"] == 1.5
 
 
 def test_report_tables_from_a_results_file(tmp_path, monkeypatch, capsys):
     machine = {"cpu": "Test CPU", "cores": 2, "threads": 1, "gpu": None, "torch": "2.x", "python": "3.11"}
-    run = {"heldout": {"n_tasks": 20, "pass@1": 0.0}, "humaneval": {"n_tasks": 164, "pass@1": 0.0},
-           "heldout_rstrip": {"n_tasks": 20, "pass@1": 0.25}, "humaneval_rstrip": {"n_tasks": 164, "pass@1": 0.0},
-           "humaneval_rstrip_pass10": {"n_tasks": 40, "pass@1": 0.0, "pass@10": 0.025},
-           "exercises_loss": {"loss": 1.23}, "heldout_loss": {"loss": 0.98}, "curve": [[0, 0.0, 9.0], [10, 1.0, 2.5]],
-           "heldout_by_family": {"gcd": 0.5, "fibonacci": 0.0}}
-    textbook = {"experiment": "textbook", "machine": machine, "git_commit": "abc1234", "seconds": {"data": 60.0},
-                "settings": {"pretrain_iters": 100, "finetune_iters": 10, "tokens_per_step": 4096},
-                "tokens": {"textbook": {"train": 1_000_000, "val": 10}},
-                "runs": {"finetune-textbook": {"arm": "textbook", "finetuned": True, **run}}}
+    heldout = {"n": 2000, "passed": 25, "pass@1": 0.0125, "ci95": [0.0084, 0.0184], "loss": 2.25}
+    ablation_results = {"experiment": "phi1_ablation", "machine": machine, "git_commit": "abc1234",
+                        "seconds": {"data": 60.0}, "arms": [{"name": "filtered", "size": "S", "params": 1_840_000,
+                                                             "pretrain_tokens": 1_228_800, "after": {"heldout": heldout}}]}
     stories = {"experiment": "tinystories", "machine": machine, "git_commit": "abc1234", "seconds": {"train": 120.0},
                "tokens_per_step": 4096, "curve": [[0, 0.0, 8.3], [50, 30.0, 3.1]],
-               "checkpoints": {"50": {"well_formed_sentences": 0.5, "hero_kept": 0.25, "texts": ["Once | upon"]}},
-               "reference": {"well_formed_sentences": 0.97, "hero_kept": 0.9}}
-    for name, results in (("textbook", textbook), ("tinystories", stories)):
+               "checkpoints": {"50": {"well_formed_sentences": 0.5, "hero_kept": 0.25, "hero_kept_new_names": 0.125,
+                                      "median_other_names": 2, "nonword_share": 0.012, "cloze_acc": 0.31,
+                                      "sample": "Once | upon"}},
+               "reference": {"well_formed_sentences": 0.97, "hero_kept": 0.9, "median_other_names": 1,
+                             "nonword_share": 0.0}}
+    for name, results in (("phi1_ablation", ablation_results), ("tinystories", stories)):
         (tmp_path / f"{name}.json").write_text(json.dumps(results))
     main(["report", "--results_dir", str(tmp_path)])
     out = capsys.readouterr().out
-    assert ("| textbook | yes | 2.500 | 1.23 | 0.98 | 25.0% (n=20) | - | 0.0% (n=164) | 2.5% (n=40) | "
-            "0.0% (n=20) / 0.0% (n=164) |") in out
-    assert "| gcd | 50% |" in out and "fibonacci" not in out  # only families some model solves
-    assert "| 50 | 0.20M | 0.5 min | 3.100 | 50% | 25% | Once \\| upon |" in out
+    assert "| S | 1.84M | 1.23M | filtered | yes | 1.2% [0.8, 1.8] (25/2000) | - | 2.250 |" in out
+    assert "| 50 | 0.20M | 0.5 min | 3.100 | 50% | 25% (12%) | 2 | 1.2% | 31% | Once \\| upon |" in out
     assert "Test CPU, 2 cores" in out and "commit abc1234" in out
