@@ -462,6 +462,7 @@ def batch(tmp_path_factory):
     libc = ctypes.CDLL(None)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans come to this process, where they can be seen
     before = _state()
+    already_running = set(_descendants())  # other tests' long-lived helpers (e.g. multiprocessing's trackers)
     values = dict(keep=keep, dir=outside, marker=marker, evaluator=os.getpid(), port=listener.getsockname()[1],
                   site=site)
     samples, names = [], []
@@ -479,7 +480,7 @@ def batch(tmp_path_factory):
         after = _state()
         for _ in range(50):  # bubblewrap's init dies a moment after bubblewrap: give it that moment
             _reap_zombies()
-            lingering = _descendants()
+            lingering = [pid for pid in _descendants() if pid not in already_running]
             if not lingering:
                 break
             time.sleep(0.1)
