@@ -29,8 +29,8 @@ import sysconfig
 from pathlib import Path
 
 from experiments import common
-from experiments.common import REPO, Results, evaluate, machine_line, make, pyplot, save_figure, shard_tokens, \
-    train, val_curve
+from experiments.common import REPO, Results, checkpoint_iter, evaluate, machine_line, make, pyplot, save_figure, \
+    shard_tokens, train, val_curve
 from files import iter_jsonl, load_checkpoint, read_jsonl, write_jsonl
 
 ARMS = ("unfiltered", "filtered", "filtered+textbook")
@@ -52,24 +52,12 @@ SMOKE = {"heldout_n": 20, "exercises_n": 60, "textbook_n": 300, "corpus_tokens":
          "results_dir": "out-exp-ablation-smoke"}
 MAX_FILE_BYTES = 100_000
 DEFINES = re.compile(r"^\s*def\s+(\w+)\s*\(", re.M)
-Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 
 
 def largest_budget(val_fraction):
     """Corpus tokens for the largest size's pretraining with no repeats, so a size run later finds its data."""
     budget = max(s["pretrain_iters"] * BATCH["batch_size"] * BATCH["block_size"] for s in SIZES.values())
     return math.ceil(budget / (1 - val_fraction) * 1.01)
-
-
-def wilson(passed, n, z=Z95):
-    """Wilson's score interval for a binomial proportion: the p whose score test |p_hat - p| <= z sqrt(p(1-p)/n)
-    does not reject. Unlike p_hat +- z sqrt(p_hat(1-p_hat)/n) it stays inside [0, 1] and is not empty at 0 of n."""
-    if n == 0:
-        return [0.0, 1.0]
-    p = passed / n
-    center = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return [0.0 if passed == 0 else center - half, 1.0 if passed == n else center + half]  # exact at the ends
 
 
 POOL = ("stdlib", "site-packages")  # data/filter.py's names for the running Python's own folders
@@ -306,6 +294,15 @@ def train_settings(size, data, finetune):
             "data_dir": data}
 
 
+def train_to_the_end(run_dir, iters, settings, init_from="scratch"):
+    """common.train, then a stop when the run ended short of iters: train.py exits cleanly when it is stopped
+    (SIGTERM, Ctrl-C) with a checkpoint, and no later stage may start from that one. A rerun goes on from it."""
+    train(run_dir, iters, settings, init_from=init_from)
+    done = checkpoint_iter(run_dir)
+    if done is None or done < iters:
+        raise SystemExit(f"{run_dir} stopped at step {done} of {iters}: rerun the experiment to go on from there")
+
+
 def parameters(run_dir):
     import torch
 
@@ -350,9 +347,11 @@ def score(entry, stage, run_dir, key, summary):
             else numbers.setdefault("loss", {})
         target["loss" if benchmark in ("heldout", "humaneval") else benchmark] = summary["loss"]
         return
+    from eval import wilson_interval
+
     n, passed = summary["n_tasks"], passes(run_dir, key)
     numbers.setdefault(key, {}).update({"n": n, "passed": passed, "pass@1": round(passed / n, 4),
-                                        "ci95": [round(x, 4) for x in wilson(passed, n)]})
+                                        "ci95": wilson_interval(passed, n)})
 
 
 def run(args):
@@ -381,7 +380,7 @@ def run(args):
         for arm in ARMS:
             run_dir = f"{out}/{size_name}/pretrain-{slug(arm)}"
             with results.timed(f"{size_name}/pretrain-{slug(arm)}"):
-                train(run_dir, size["pretrain_iters"], train_settings(size, f"{data}/{slug(arm)}", False))
+                train_to_the_end(run_dir, size["pretrain_iters"], train_settings(size, f"{data}/{slug(arm)}", False))
             entry = arm_entry(results, size_name, arm)
             entry.update(params=parameters(run_dir), pretrain_tokens=size["pretrain_iters"] * tokens_per_step[size_name],
                          corpus_tokens=train_tokens[slug(arm)]["train"], curve=val_curve(run_dir))
@@ -391,8 +390,8 @@ def run(args):
         for arm in ARMS:
             run_dir = f"{out}/{size_name}/finetune-{slug(arm)}"
             with results.timed(f"{size_name}/finetune-{slug(arm)}"):
-                train(run_dir, size["finetune_iters"], train_settings(size, f"{data}/exercises", True),
-                      init_from=f"{out}/{size_name}/pretrain-{slug(arm)}")
+                train_to_the_end(run_dir, size["finetune_iters"], train_settings(size, f"{data}/exercises", True),
+                                 init_from=f"{out}/{size_name}/pretrain-{slug(arm)}")
             entry = arm_entry(results, size_name, arm)
             entry.update(finetune_tokens=size["finetune_iters"] * tokens_per_step[size_name],
                          finetune_curve=val_curve(run_dir))
