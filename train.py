@@ -133,6 +133,29 @@ DATA_RECIPES = {
         "python data/prepare.py --input data/textbook/textbook.jsonl data/textbook/exercises.jsonl "
         "--tokenizer data/textbook/tok.tiktoken --out_dir data/textbook",
     ],
+    "data/phi1": [  # phi-1's CodeTextbook: The Stack's Python filtered for educational value, plus textbooks
+        # The Stack is gated: accept its terms on the hub and `huggingface-cli login` first. annotate uses the
+        # offline rubric; add --teacher URL --model NAME for an LLM's labels (phi-1 had GPT-4's)
+        "huggingface-cli download bigcode/the-stack-dedup --repo-type dataset --include 'data/python/*' "
+        "--local-dir data/phi1/the-stack",
+        "python data/filter.py annotate --input data/phi1/the-stack/data/python/*.parquet --text_field content "
+        "--n 100000 --out data/phi1/labels.jsonl",
+        "python data/filter.py train --labels data/phi1/labels.jsonl --out data/phi1/filter.pt",
+        "python data/filter.py keep --input data/phi1/the-stack/data/python/*.parquet --text_field content "
+        "--classifier data/phi1/filter.pt --threshold 3 --decontaminate --out data/phi1/code.jsonl",
+        "python synth.py textbook --n 20000 --seed 0 --out data/phi1/textbook.jsonl",
+        "python data/prepare.py --input data/phi1/code.jsonl data/phi1/textbook.jsonl --tokenizer codegen "
+        "--out_dir data/phi1",
+    ],
+    "data/phi1_mini": [  # the same recipe offline: this Python's own code, a sixth kept, plus textbooks
+        "python data/filter.py keep --input stdlib site-packages --keep_fraction 0.17 --decontaminate "
+        "--out data/phi1_mini/code.jsonl",
+        "python synth.py textbook --n 10000 --seed 0 --out data/phi1_mini/textbook.jsonl",
+        "python data/tokenizer.py train --input data/phi1_mini/code.jsonl data/phi1_mini/textbook.jsonl "
+        "--vocab_size 8192 --out data/phi1_mini/tok.tiktoken",
+        "python data/prepare.py --input data/phi1_mini/code.jsonl data/phi1_mini/textbook.jsonl "
+        "--tokenizer data/phi1_mini/tok.tiktoken --out_dir data/phi1_mini",
+    ],
     "data/code_exercises": [  # CodeExercises-style finetuning data, in the official models' tokenizer
         "python synth.py exercises --n 100000 --seed 0 --out data/code_exercises/exercises.jsonl",
         "python data/prepare.py --input data/code_exercises/exercises.jsonl --tokenizer codegen "

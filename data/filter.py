@@ -3,7 +3,8 @@
     python data/filter.py annotate --input SRC... --out labels.jsonl [--n 20000] [--teacher URL --model NAME]
     python data/filter.py train    --labels labels.jsonl --out filter.pt [--embed CKPT_OR_HF_DIR]
     python data/filter.py score    --input SRC... --out scores.jsonl [--classifier filter.pt]
-    python data/filter.py keep     --input SRC... --out kept.jsonl (--threshold T | --keep_fraction F)
+    python data/filter.py keep     --input SRC... --out kept.jsonl (--threshold T | --keep_fraction F) \
+        [--decontaminate]
 
 phi-1 had GPT-4 judge ~100k files of The Stack and StackOverflow for "educational value for a student whose
 goal is to learn basic coding concepts", trained a random forest on a code model's embeddings of them, and
@@ -16,33 +17,30 @@ models (an LLM annotates ~500k samples, a head on an embedding model scores the 
    regressor; a held-out split measures its agreement with the labels.
 3. score / keep: every document, streaming, in worker processes, resumable, and split across machines by
    --num_shards/--shard_index (the shards' outputs, concatenated in order, are the single-process output).
-   `keep` writes {"text", "path", "score", "bytes"} lines, ready for data/prepare.py.
+   `keep` writes {"text", "path", "score", "bytes"} lines, ready for data/prepare.py; --decontaminate drops
+   the ones that share a word 13-gram with a HumanEval prompt.
 
 SRC is a folder (every *.py below it), a .py file, a .jsonl file (--text_field), a .parquet file (the format
 of The Stack; --text_field content) or a plain text file (documents separated by a line <|endoftext|>); the
-names `stdlib` and `site-packages` stand for the running Python's own. Without --classifier, score and keep
-build a default one on first use: the rubric annotates this Python's standard library and site-packages, and
-the result is saved under data/code/.
+names `stdlib` and `site-packages` stand for the running Python's own (data/sources.py reads them all).
+Without --classifier, score and keep build a default one on first use: the rubric annotates this Python's
+standard library and site-packages, a linear model on hashed n-grams learns it, and both are saved under
+data/code/ (delete data/code/filter.pt to build it again).
 
 Outputs are appended one batch of lines at a time, each batch flushed and fsynced; a rerun of the same command
 cuts a torn last line and goes on after the last document written. One bad input file never stops a run:
 binary, undecodable, empty and oversized documents and unreadable files are skipped and counted.
 """
 import argparse
-import dataclasses
 import hashlib
 import heapq
 import json
 import multiprocessing
 import os
-import site
 import sys
-import sysconfig
 import time
-import tokenize
-from collections import Counter, deque
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from pathlib import Path
 
 from tqdm import tqdm
 
@@ -53,287 +51,16 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 if __package__ in (None, ""):  # run as `python data/filter.py`: the imports need the repository root
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from data.documents import EOT, SourceReport, jsonl_documents, read_lines, text_documents
+from data.documents import EOT
 from data.rubric import PROMPT, extract, parse_answer, rubric
-from files import REPO, append_jsonl, iter_jsonl
+from data.sources import (BATCH_DOCS, MAX_BYTES, Counts, Reader, append_records, batched, expand, resume_point,
+                          shard)
+from files import REPO, iter_jsonl
 
 DEFAULT_CLASSIFIER = REPO / "data" / "code" / "filter.pt"
 DEFAULT_LABELS = REPO / "data" / "code" / "filter_labels.jsonl"
 DEFAULT_SAMPLE = 6000  # files of the default pool the rubric annotates for the default classifier
 POOL = ("stdlib", "site-packages")
-MAX_BYTES = 1_000_000  # The Stack keeps no file over 1 MB; bigger ones are data, not code
-BATCH_DOCS, BATCH_BYTES = 64, 4 << 20
-MAX_PROBLEMS = 5
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Inputs: what the SRC arguments name, cut into units (a file, or a parquet row group) for sharding
-
-@dataclasses.dataclass
-class Unit:
-    path: str
-    kind: str  # py | jsonl | text | parquet
-    size: int  # bytes, to balance the shards
-    row_group: int = 0  # parquet: which row group, its first row (from 1) and its number of rows
-    first_row: int = 1
-    rows: int = 0
-
-
-def pool_folders():
-    """The running Python's standard library and every site-packages folder, without repeats."""
-    stdlib = sysconfig.get_paths()["stdlib"]
-    sites = [*site.getsitepackages(), site.getusersitepackages(), sysconfig.get_paths()["purelib"]]
-    folders = {"stdlib": [stdlib], "site-packages": [p for p in sites if os.path.isdir(p)]}
-    return {name: list(dict.fromkeys(os.path.realpath(p) for p in paths)) for name, paths in folders.items()}
-
-
-def python_files(folder, exclude):
-    """(path, size) of every *.py below folder, in sorted order; hidden folders, __pycache__, the `exclude`
-    folders (site-packages below the standard library, this repository) and symlinked folders are skipped."""
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__"
-                         and os.path.realpath(os.path.join(root, d)) not in exclude)
-        for name in sorted(files):
-            path = os.path.join(root, name)
-            if name.endswith(".py") and os.path.isfile(path):
-                yield path, os.path.getsize(path)
-
-
-def expand(inputs, text_field, problems):
-    """The units of the inputs, in order. A missing path, a folder without *.py files or a parquet file
-    without the text column stops here with a one-line message, before any work; a parquet file that cannot
-    be read is counted in `problems` and skipped."""
-    units = []
-    pool = pool_folders()
-    exclude = {os.path.realpath(p) for p in pool["site-packages"]} | {str(REPO)}
-    for source in inputs:
-        folders = pool.get(source, [source])
-        for path in folders:
-            if not os.path.exists(path):
-                raise SystemExit(f"input {path} does not exist")
-            if os.path.isdir(path):
-                found = [Unit(p, "py", size) for p, size in python_files(path, exclude - {os.path.realpath(path)})]
-                if not found:
-                    raise SystemExit(f"no *.py files under {path}")
-                units += found
-            elif path.endswith(".parquet"):
-                units += parquet_units(path, text_field, problems)
-            else:
-                kind = "py" if path.endswith(".py") else "jsonl" if path.endswith(".jsonl") else "text"
-                units.append(Unit(path, kind, os.path.getsize(path)))
-    return units
-
-
-def import_pyarrow():
-    try:
-        import pyarrow.parquet
-    except ImportError:
-        raise SystemExit("reading .parquet files needs pyarrow: pip install pyarrow") from None
-    return pyarrow.parquet
-
-
-def parquet_units(path, text_field, problems):
-    parquet = import_pyarrow()
-    try:
-        metadata = parquet.ParquetFile(path).metadata
-    except Exception as e:  # pyarrow raises its own errors for files that are not parquet
-        problems["unreadable_files"] += 1
-        problems.note(f"{path}: not a readable parquet file ({str(e)[:100]})")
-        return []
-    columns = metadata.schema.names
-    if text_field not in columns:
-        hint = " (The Stack's text is in `content`: --text_field content)" if "content" in columns else ""
-        raise SystemExit(f"{path} has no column {text_field!r}; its columns are {', '.join(columns)}{hint}")
-    units, first = [], 1
-    for group in range(metadata.num_row_groups):
-        info = metadata.row_group(group)
-        units.append(Unit(path, "parquet", info.total_byte_size, group, first, info.num_rows))
-        first += info.num_rows
-    return units
-
-
-def shard(units, num_shards, shard_index):
-    """Shard i gets the units that start in the i-th of num_shards equal parts of the inputs' bytes: contiguous
-    runs, so the shards' outputs concatenated in order are the single-process output."""
-    total = sum(u.size for u in units) or 1
-    chosen, start = [], 0
-    for unit in units:
-        if start * num_shards // total == shard_index:
-            chosen.append(unit)
-        start += unit.size
-    return chosen
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Reading documents: (label, text), label = the file, or file:line (JSONL, text) / file:row (parquet)
-
-class Counts(Counter):
-    """What a run did and skipped, with the first few problems spelled out."""
-
-    def __init__(self):
-        super().__init__()
-        self.problems = []
-
-    def note(self, problem):
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(problem)
-
-    def skip(self, label, why):
-        self["skipped_" + why.split(" ")[0]] += 1
-        self.note(f"{label}: skipped, {why}")
-
-
-class Reader:
-    def __init__(self, text_field="text", separator=EOT, max_bytes=MAX_BYTES, counts=None):
-        self.text_field, self.separator, self.max_bytes = text_field, separator, max_bytes
-        self.counts = counts if counts is not None else Counts()
-
-    def documents(self, units, resume_after=None):
-        """The documents of the units in order; with resume_after, only those after that label."""
-        start = 0
-        if resume_after is not None:
-            start = unit_of(units, resume_after)
-        for i, unit in enumerate(units[start:]):
-            try:
-                documents = self.read_py(unit) if unit.kind == "py" else self.read_parquet(unit) \
-                    if unit.kind == "parquet" else self.read_lines(unit)
-                for label, text in documents:
-                    if resume_after is not None and i == 0:
-                        resume_after = None if label == resume_after else resume_after
-                        continue
-                    text = self.checked(label, text)
-                    if text is not None:
-                        self.counts["documents"] += 1
-                        yield label, text
-            except OSError as e:  # unreadable (permissions, a file removed mid-run): counted, never fatal
-                self.counts["unreadable_files"] += 1
-                self.counts.note(f"{unit.path}: unreadable ({e.strerror or e})")
-
-    def read_py(self, unit):
-        with open(unit.path, "rb") as f:
-            raw = f.read(self.max_bytes + 1)
-        if len(raw) > self.max_bytes:
-            self.counts.skip(unit.path, f"too_large (over {self.max_bytes:,} bytes)")
-            return
-        try:  # Python source says its encoding (PEP 263: a coding line, else UTF-8)
-            encoding, _ = tokenize.detect_encoding(iter(raw.splitlines(keepends=True)).__next__)
-            yield unit.path, raw.decode(encoding).removeprefix("\ufeff")
-        except (SyntaxError, LookupError, UnicodeDecodeError) as e:
-            self.counts.skip(unit.path, f"undecodable ({str(e)[:80]})")
-
-    def read_lines(self, unit):
-        report = SourceReport(unit.path)
-        lines = read_lines(report)
-        documents = jsonl_documents(lines, report, self.text_field) if unit.kind == "jsonl" else \
-            text_documents(lines, self.separator)
-        for line_no, text in documents:
-            yield f"{unit.path}:{line_no}", text
-        self.counts["skipped_bad_lines"] += report.bad_lines
-        self.counts["repaired_non_utf8_lines"] += report.non_utf8_lines
-        for problem in report.problems:
-            self.counts.note(problem)
-
-    def read_parquet(self, unit):
-        parquet = import_pyarrow()
-        try:
-            batches = parquet.ParquetFile(unit.path).iter_batches(batch_size=256, row_groups=[unit.row_group],
-                                                                  columns=[self.text_field])
-            row = unit.first_row
-            for batch in batches:
-                for text in batch.column(0).to_pylist():
-                    yield f"{unit.path}:{row}", text
-                    row += 1
-        except OSError:
-            raise
-        except Exception as e:  # pyarrow's errors for damaged files
-            self.counts["unreadable_files"] += 1
-            self.counts.note(f"{unit.path}: row group {unit.row_group} unreadable ({str(e)[:100]})")
-
-    def checked(self, label, text):
-        """The text, or None (counted) when it is not a usable document."""
-        if isinstance(text, bytes):
-            try:
-                text = text.decode("utf-8")
-            except UnicodeDecodeError:
-                return self.counts.skip(label, "undecodable (not UTF-8)")
-        if not isinstance(text, str) or not text.strip():
-            return self.counts.skip(label, "empty")
-        if "\x00" in text:
-            return self.counts.skip(label, "binary (NUL bytes)")
-        if len(text) > self.max_bytes // 4 and len(text.encode("utf-8", "replace")) > self.max_bytes:
-            return self.counts.skip(label, f"too_large (over {self.max_bytes:,} bytes)")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return self.counts.skip(label, "undecodable (lone surrogates)")
-        return text
-
-
-def unit_of(units, label):
-    """Index of the unit holding the document `label`."""
-    path, _, row = label.rpartition(":")
-    for i, unit in enumerate(units):
-        if unit.path == label and unit.kind == "py":
-            return i
-        if unit.path == path and (unit.kind != "parquet" or unit.first_row <= int(row) < unit.first_row + unit.rows):
-            return i
-    raise LookupError(label)
-
-
-def batched(documents):
-    batch, size = [], 0
-    for label, text in documents:
-        batch.append((label, text))
-        size += len(text)
-        if len(batch) == BATCH_DOCS or size >= BATCH_BYTES:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Outputs: appended in batches, resumed after the last complete line
-
-def resume_point(path, units, shard_text):
-    """The label of the last document in the output `path` (None if there is none), after cutting a torn last
-    line; reads only the end of the file, however large."""
-    if not os.path.exists(path) or os.path.getsize(path) == 0:
-        return None
-    with open(path, "rb+") as f:
-        end = f.seek(0, os.SEEK_END)
-        tail, block = b"", 1 << 16
-        while True:  # read backwards until the tail holds a whole last line (or the whole file)
-            start = max(0, end - len(tail) - block)
-            f.seek(start)
-            tail = f.read(end - start)
-            complete = tail[:tail.rfind(b"\n") + 1]
-            if complete.count(b"\n") >= 2 or start == 0:
-                break
-        if len(complete) != len(tail):  # a crash mid-write left half a line: cut it, so appending is clean
-            f.truncate(end - (len(tail) - len(complete)))
-    lines = complete.splitlines()
-    if not lines:
-        return None
-    try:
-        label = json.loads(lines[-1])["path"]
-    except (ValueError, KeyError, TypeError):
-        raise SystemExit(f"{path} does not end with an output line of data/filter.py: remove it or choose "
-                         f"another --out") from None
-    try:
-        unit_of(units, label)
-    except (LookupError, ValueError):
-        raise SystemExit(f"{path} ends with {label}, which is not among the inputs{shard_text}: another run "
-                         f"wrote it; remove it or choose another --out") from None
-    return label
-
-
-def append_records(file, records):
-    """Append records as lines; one flush and fsync for the batch (append_jsonl's, on the last line)."""
-    for record in records[:-1]:
-        file.write(json.dumps(record, ensure_ascii=False) + "\n")
-    if records:
-        append_jsonl(file, records[-1])
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -372,11 +99,12 @@ def rubric_batch(batch):
     return [rubric(text, label) for label, text in batch]
 
 
-_scorer = {}  # per worker process: the classifier and, for --embed ones, the embedding model
+_scorer = {}  # per worker process: the classifier, the embedding model of --embed ones, the decontaminator
 
 
-def init_scorer(classifier_path, device):
+def init_scorer(classifier_path, device, decontaminate_from=None):
     from data.features import Embedder, load_classifier
+    from synthdata.quality import Decontaminator
 
     model, checkpoint = load_classifier(classifier_path)
     features = checkpoint["features"]
@@ -384,18 +112,23 @@ def init_scorer(classifier_path, device):
         import torch
         torch.set_num_threads(1)  # tiny matrices: threads cost more than they save, and workers share the cores
     _scorer.update(model=model, embedder=Embedder(features["source"], device) if features["kind"] == "embed"
-                   else None)
+                   else None, decontaminator=Decontaminator() if decontaminate_from is not None else None,
+                   decontaminate_from=decontaminate_from)
     if _scorer["embedder"] is not None and _scorer["embedder"].describe() != features:
         raise SystemExit(f"{classifier_path} was trained on embeddings of a different model than the one now at "
                          f"{features['source']}: train it again")
 
 
 def score_batch(batch):
+    """(score, shares a 13-gram with a HumanEval prompt) of each document; the second is checked only for
+    scores from decontaminate_from up (the ones keep would write), else False."""
     from data.features import hashed_features, predict
 
     texts = [text for _, text in batch]
     features = _scorer["embedder"](texts) if _scorer["embedder"] else [hashed_features(t) for t in texts]
-    return [round(float(s), 4) for s in predict(_scorer["model"], list(features))]
+    decontaminator, start = _scorer["decontaminator"], _scorer["decontaminate_from"]
+    scores = [round(float(s), 4) for s in predict(_scorer["model"], list(features))]
+    return [(s, bool(decontaminator and s >= start and decontaminator.hits(text))) for s, text in zip(scores, texts)]
 
 
 def features_batch(texts):
@@ -425,7 +158,8 @@ def sample_labels(documents, n, seed):
 
 
 def teacher_judge(base_url, model, timeout, retries, counts):
-    """A function (label, text) -> (score, reason), or None when the answer is unusable (counted)."""
+    """A function (label, text) -> (score, reason), or the name of the count it goes to when the request
+    fails or the answer is not in the asked format (it is never guessed)."""
     from synthdata.teacher import Malformed, RequestFailed, chat
 
     def judge(document):
@@ -442,6 +176,7 @@ def teacher_judge(base_url, model, timeout, retries, counts):
 
 
 def annotate(args):
+    """Label a random sample of the inputs with the rubric or a teacher; returns the counts."""
     from synthdata.teacher import TeacherError
 
     counts = Counts()
@@ -542,14 +277,16 @@ def train(labels_path, out, embed=None, threshold=3.0, heldout=0.1, hidden=None,
         held[max(1, len(held) // 10):] = False
     labels = np.array([score for _, score, _ in records], dtype=np.float32)
     train_rows, held_rows = np.flatnonzero(~held), np.flatnonzero(held)
-    with tqdm( desc="training", unit="step", dynamic_ncols=True) as bar:
+    with tqdm(desc="training", unit="step", dynamic_ncols=True) as bar:
         model = fit([features[i] for i in train_rows], labels[train_rows], sparse=not embed, hidden=hidden,
                     epochs=epochs, seed=seed, progress=bar)
     scores = predict(model, features)
     metrics = {"heldout": agreement(scores[held_rows], labels[held_rows], threshold),
                "train": agreement(scores[train_rows], labels[train_rows], threshold),
                "feature_seconds": round(feature_seconds, 1), "seconds": round(time.time() - start, 1)}
-    save_classifier(out, model, features_info, threshold, metrics, scores,
+    # --keep_fraction reads its threshold off the held-out scores: the training documents' scores are closer
+    # to their labels than an unseen document's would be
+    save_classifier(out, model, features_info, threshold, metrics, scores[held_rows],
                     {"path": str(labels_path), "documents": len(records)})
     h = metrics["heldout"]
     print(f"{out}: held-out agreement on {h['documents']} documents: accuracy {h['accuracy']:.3f} (rounded "
@@ -584,6 +321,7 @@ def default_classifier(workers):
 
 
 def score(args, keep=False):
+    """`score` (every document's path, score and size) or `keep` (the text too, of those at the threshold)."""
     from data.features import load_classifier, threshold_for_fraction
 
     classifier = args.classifier or default_classifier(args.workers)
@@ -594,7 +332,13 @@ def score(args, keep=False):
             threshold_for_fraction(checkpoint, args.keep_fraction)
         if args.keep_fraction is not None:
             print(f"keeping scores >= {threshold:.3f}: the top {args.keep_fraction:.1%} of the classifier's "
-                  f"annotated sample", file=sys.stderr)
+                  f"{len(checkpoint['sample_scores'])} held-out scores", file=sys.stderr)
+    decontaminate = keep and args.decontaminate
+    if decontaminate:
+        from synthdata.quality import Decontaminator
+        decontaminator = Decontaminator()
+        if not decontaminator.available:
+            print(f"WARNING: {decontaminator.reason}", file=sys.stderr)
     workers = args.workers
     if checkpoint["features"]["kind"] == "embed" and workers > 1:
         workers = 1  # one model per process; split big jobs with --num_shards (one process per GPU) instead
@@ -605,26 +349,30 @@ def score(args, keep=False):
     known_total = all(u.kind == "py" for u in units) and resume is None
     bar = tqdm(total=len(units) if known_total else None, desc="keep" if keep else "score", unit="file",
                dynamic_ncols=True)
-    start, read_bytes = time.time(), 0
+    start = time.time()
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "a", encoding="utf-8") as out:
         try:
             for batch, scores in in_order(score_batch, batched(reader.documents(units, resume)), workers,
-                                          initializer=init_scorer, initargs=(str(classifier), args.device)):
+                                          initializer=init_scorer,
+                                          initargs=(str(classifier), args.device,
+                                                    threshold if decontaminate else None)):
                 records = []
-                for (label, text), value in zip(batch, scores):
+                for (label, text), (value, contaminated) in zip(batch, scores):
                     size = len(text.encode("utf-8"))
-                    read_bytes += size
                     counts["bytes_scored"] += size
                     if not keep:
                         records.append({"path": label, "score": value, "bytes": size})
+                    elif contaminated:
+                        counts["contaminated"] += 1
                     elif value >= threshold:
                         records.append({"text": text, "path": label, "score": value, "bytes": size})
                         counts["kept"] += 1
                         counts["bytes_kept"] += size
                 append_records(out, records)
                 bar.update(len(batch))
-                bar.set_postfix(MB_s=f"{read_bytes / 1e6 / max(1e-9, time.time() - start):.2f}", refresh=False)
+                bar.set_postfix(MB_s=f"{counts['bytes_scored'] / 1e6 / max(1e-9, time.time() - start):.2f}",
+                                refresh=False)
         except KeyboardInterrupt:
             raise SystemExit(f"interrupted: what is done is safe in {args.out}; rerun the same command to continue")
         finally:
@@ -681,12 +429,17 @@ def parse_args(argv=None):
         else:
             sub.add_argument("--classifier", help="from `train` (default: data/code/filter.pt, built on first use)")
             sub.add_argument("--workers", type=int, default=os.cpu_count(), help="scoring processes")
-            sub.add_argument("--device", default="cuda" if world[0] > 1 and os.environ.get("LOCAL_RANK") else "cpu",
-                             help="for --embed classifiers: cpu, cuda, cuda:N")
+            local_gpu = f"cuda:{os.environ['LOCAL_RANK']}" if "LOCAL_RANK" in os.environ else "cpu"
+            sub.add_argument("--device", default=local_gpu, help="for --embed classifiers: cpu, cuda, cuda:N "
+                             "(under torchrun: this rank's GPU)")
         if name == "keep":
             how = sub.add_mutually_exclusive_group(required=True)
             how.add_argument("--threshold", type=float, help="keep documents scoring at least this (0-5)")
-            how.add_argument("--keep_fraction", type=float, help="keep the top fraction, by the classifier's sample")
+            how.add_argument("--keep_fraction", type=float,
+                             help="keep about this top fraction (the threshold comes from the classifier's held-out "
+                             "sample)")
+            sub.add_argument("--decontaminate", action="store_true",
+                             help="drop documents sharing a word 13-gram with a HumanEval prompt (synth.py's gate)")
     sub = commands.add_parser("train", help="learn the labels: a regressor on hashed n-grams or embeddings")
     sub.add_argument("--labels", required=True, help="from annotate")
     sub.add_argument("--out", required=True, help="the classifier file, e.g. filter.pt")

