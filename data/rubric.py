@@ -100,7 +100,7 @@ class Facts:
         self.defs = []  # the module (when not empty), classes and functions: what can carry a docstring
         self.docstrings = []  # (node, text) of those that have one
         self.docstring_lines = set()
-        self.functions = []  # (function node, statements in its own body: a nested function counts as one)
+        self.functions = []  # every function; function_sizes: statements in its own body (a nested def is one)
         self.names = []  # defined names: functions, classes, arguments, assigned variables
         self.imports_outside_stdlib = 0  # third-party modules and relative imports
         self.long_strings = []  # (first, last line) of string constants of 10+ lines that are not docstrings
