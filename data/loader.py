@@ -5,6 +5,8 @@
 
 Window i of the stream starts at an offset drawn from (seed, i) alone, and a call on rank r of W takes its slice
 of the next W*batch_size windows; why that makes the stream resumable on any number of ranks: data/README.md.
+With align_to=<the end-of-text id> a window starts only where a document does (the shard's first token, or the
+one after a separator), so every window opens with a document's beginning: what a prompt looks like.
 """
 import os
 
@@ -14,10 +16,20 @@ import torch
 from files import read_json
 
 WINDOWS_PER_DRAW = 1024  # offsets are drawn this many at a time, from one generator seeded by (seed, block)
+SCAN_CHUNK = 1 << 24  # tokens read at a time when looking for document starts (a bounded bool array)
+
+
+def document_starts(tokens, separator, last_start):
+    """Offsets <= last_start where a document begins: 0 and every position right after a separator."""
+    found = [np.zeros(1, dtype=np.int64)]
+    for begin in range(0, last_start, SCAN_CHUNK):
+        chunk = np.asarray(tokens[begin:min(begin + SCAN_CHUNK, last_start)])
+        found.append(np.flatnonzero(chunk == separator).astype(np.int64) + begin + 1)
+    return np.concatenate(found)
 
 
 class TokenLoader:
-    def __init__(self, bin_path, block_size, batch_size, rank=0, world_size=1, seed=0):
+    def __init__(self, bin_path, block_size, batch_size, rank=0, world_size=1, seed=0, align_to=None):
         meta_path = os.path.join(os.path.dirname(os.path.abspath(bin_path)), "meta.json")
         if not os.path.isfile(meta_path):
             raise FileNotFoundError(f"no meta.json beside {bin_path}; make the shards with python data/prepare.py")
@@ -41,7 +53,9 @@ class TokenLoader:
         self.rank, self.world_size = rank, world_size
         self.seed = seed
         self.next_window = 0
-        self._n_starts = n_tokens - block_size  # a window is block_size + 1 tokens
+        last_start = n_tokens - block_size - 1  # a window is block_size + 1 tokens
+        self._starts = None if align_to is None else document_starts(self.tokens, align_to, last_start)
+        self._n_starts = last_start + 1 if self._starts is None else len(self._starts)
         self._draw = (None, None)  # (block index, its offsets): consecutive calls mostly reuse one draw
 
     def window_offsets(self, first, count):
@@ -51,7 +65,8 @@ class TokenLoader:
             block, j = divmod(i, WINDOWS_PER_DRAW)
             if self._draw[0] != block:
                 rng = np.random.default_rng([self.seed, block])
-                self._draw = (block, rng.integers(0, self._n_starts, size=WINDOWS_PER_DRAW))
+                drawn = rng.integers(0, self._n_starts, size=WINDOWS_PER_DRAW)
+                self._draw = (block, drawn if self._starts is None else self._starts[drawn])
             offsets[k] = self._draw[1][j]
         return offsets
 

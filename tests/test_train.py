@@ -441,3 +441,21 @@ def test_bench_times_our_step_and_the_transformers_step():
     for build in (bench.our_model, bench.reference_model):
         result = bench.measure(build, config, args, torch.device("cpu"), x, x)
         assert result.tokens_per_sec > 0 and result.loss == pytest.approx(math.log(config.vocab_size), abs=0.3)
+
+
+def test_align_windows_starts_every_training_window_at_a_document(tmp_path):
+    eot = 99
+    docs = [[1 + i % 7] * (5 + i % 11) + [eot] for i in range(80)]  # runs of one token, each ended by eot
+    tokens = [t for d in docs for t in d]
+    data = write_data(tmp_path / "docs", tokens, tokens[:200])
+    cfg = SimpleNamespace(**{**settings(f"--data_dir={data}", "--block_size=8", "--align_windows=True"),
+                             "device": "cpu"})
+    procs = train.Processes(torch.device("cpu"))
+    meta = json.loads((data / "meta.json").read_text())
+    x, _ = train.make_train_loader(cfg, meta, 32, procs).next_batch()
+    starts = {0} | {i + 1 for i, t in enumerate(tokens) if t == eot}
+    offsets = train.make_train_loader(cfg, meta, 32, procs).window_offsets(0, 32)
+    assert set(offsets.tolist()) <= starts and len(set(offsets.tolist())) > 10
+    assert all(row[0] != eot and row.tolist() == tokens[o:o + 8] for o, row in zip(offsets, x))
+    cfg.align_windows = False
+    assert not set(train.make_train_loader(cfg, meta, 32, procs).window_offsets(0, 32).tolist()) <= starts
