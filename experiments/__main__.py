@@ -47,7 +47,7 @@ def main(argv=None):
     t.add_argument("--out_dir", default="out-exp-tinystories")
     a = sub.add_parser("ablation", help="phi-1's unfiltered / filtered / filtered + textbook ablation on real code",
                        formatter_class=parser.formatter_class)
-    a.add_argument("--sizes", default=",".join(ablation.SIZES), help=f"model sizes, in turn, of {','.join(ablation.SIZES)}")
+    a.add_argument("--sizes", default="XS,S", help=f"model sizes, in turn, of {','.join(ablation.SIZES)}")
     a.add_argument("--smoke", action="store_true",
                    help="every stage on a toy model and a few files, in out-exp-ablation-smoke/ (not the results)")
     a.add_argument("--pool", nargs="+", help="real code for the arms (default: data/filter.py's default pool, the "

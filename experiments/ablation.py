@@ -17,9 +17,8 @@ not in how many. Each pretrained model is finetuned identically on synth.py exer
 families and on HumanEval's 164 problems (pass@1 greedy, with a Wilson 95% interval) and by its loss on the
 held-out exercises, on HumanEval's prompt + solution, on textbook val and on code val.
 
-    python -m experiments ablation --sizes S       # the smallest size: hours of a busy 2-core CPU, most of it
-                                                   # scoring six models on 2,164 problems each
-    python -m experiments ablation                 # S, M and L in turn (M and L: many hours more on a CPU)
+    python -m experiments ablation                 # sizes XS and S: about 1.5 hours of a 2-core CPU
+    python -m experiments ablation --sizes XS,S,M,L   # the whole sweep (M and L: many hours more on a CPU)
     python -m experiments ablation --smoke         # every stage on toy sizes, in out-exp-ablation-smoke/
 """
 import math
@@ -36,14 +35,16 @@ from files import iter_jsonl, load_checkpoint, read_jsonl, write_jsonl
 ARMS = ("unfiltered", "filtered", "filtered+textbook")
 # One optimizer step is 8 windows of 512 tokens (HumanEval's longest prompt is ~1,400 characters).
 BATCH = {"batch_size": 8, "block_size": 512, "gradient_accumulation_steps": 1}
-# Tokens grow 3.3x and parameters 2.3x a size, so a gap that grows with scale shows across the sweep.
+# Tokens grow 3.3x and parameters 2.3-3x a size, so a gap that grows with scale shows across the sweep. XS and S
+# are what a 2-core CPU trains and scores in about an hour and a half; M and L are many hours more there.
 SIZES = {
+    "XS": {"n_layer": 2, "n_head": 2, "n_embd": 64, "lr": 3e-3, "pretrain_iters": 90, "finetune_iters": 30},
     "S": {"n_layer": 4, "n_head": 4, "n_embd": 128, "lr": 2e-3, "pretrain_iters": 300, "finetune_iters": 100},
     "M": {"n_layer": 6, "n_head": 6, "n_embd": 192, "lr": 1.5e-3, "pretrain_iters": 1000, "finetune_iters": 300},
     "L": {"n_layer": 8, "n_head": 8, "n_embd": 256, "lr": 1e-3, "pretrain_iters": 3300, "finetune_iters": 1000},
 }
 # --smoke: every stage once, on a toy model and a few files, in seconds to minutes
-SMOKE_SIZES = {"XS": {"n_layer": 1, "n_head": 2, "n_embd": 32, "lr": 2e-3, "pretrain_iters": 4, "finetune_iters": 2,
+SMOKE_SIZES = {"smoke": {"n_layer": 1, "n_head": 2, "n_embd": 32, "lr": 2e-3, "pretrain_iters": 4, "finetune_iters": 2,
                       "batch_size": 2}}
 SMOKE = {"heldout_n": 20, "exercises_n": 60, "textbook_n": 300, "corpus_tokens": 40_000, "vocab_size": 512,
          "threshold": None, "keep_fraction": 0.5,
@@ -330,7 +331,7 @@ def evaluations(args):
     """[(key, eval.py arguments)]: the losses first (cheap), then pass@1 on the held-out exercises and HumanEval."""
     data = args.data_dir
     loss = ["loss", "--eval_iters", args.eval_iters, "--batch_size", 8]
-    code = ["--max_new_tokens", args.max_new_tokens, "--workers", args.workers]
+    code = ["--max_new_tokens", args.max_new_tokens, "--workers", args.workers, "--batch_size", 64]
     limit = ["--limit", args.humaneval_limit] if args.humaneval_limit else []
     return [(f"loss_{name}", [*loss, "--data_dir", f"{data}/{name}"])
             for name in ("heldout", "humaneval", "textbook", "unfiltered")] + [
