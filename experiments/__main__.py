@@ -37,7 +37,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="experiment", required=True)
     t = sub.add_parser("tinystories", help="the toy learns to tell stories", formatter_class=parser.formatter_class)
     t.add_argument("--config", default="config/tinystories_long.py", help="the preset to train")
-    t.add_argument("--sample_at", default="500,1000,1500,2000,2500,3000",
+    t.add_argument("--sample_at", default="500,1000,2000,3000,4000",
                    help="steps where the measures are taken; the last should be the preset's max_iters")
     t.add_argument("--per_prompt", type=int, default=8,
                    help=f"samples for each of the {len(tinystories.HERO_PROMPTS)} hero prompts")

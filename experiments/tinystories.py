@@ -60,10 +60,18 @@ def sentences(text):
     return found
 
 
-def well_formed(sentence, bigrams):
+NAME = "<name>"  # every character's name, in the word pairs: "Kwame went" is as well formed as "Lily went"
+
+
+def name_masked_words(text, names):
+    return [NAME if w in names else w.lower() for w in WORD.findall(text)]
+
+
+def well_formed(sentence, bigrams, names=()):
     """A grammar proxy: starts with a capital letter, ends with . ! or ?, has 2..40 words, and every pair of
-    adjacent words is one that the training stories use (word salad fails that, a plain sentence passes)."""
-    words = [w.lower() for w in WORD.findall(sentence)]
+    adjacent words, with the `names` read as NAME, is one that the training stories use (word salad fails that,
+    a plain sentence passes)."""
+    words = name_masked_words(sentence, names)
     first = sentence.lstrip("\"'")[:1]
     return (first.isupper() and 2 <= len(words) <= 40 and re.search(r"[.!?][\"']?$", sentence) is not None
             and all(pair in bigrams for pair in zip(words, words[1:])))
@@ -76,12 +84,13 @@ class StoryLexicon:
     def __init__(self, stories_path):
         self.words, self.bigrams, self.names = set(), set(), set()
         for record in read_jsonl(stories_path, ("text",), "story"):
+            names = {c["name"] for c in record.get("characters", [])
+                     if re.fullmatch(r"[A-Z][a-z]+", c["name"]) and c["name"].lower() not in FAMILY_WORDS}
+            self.names |= names
             for sentence in SENTENCE.findall(record["text"]):
-                words = [w.lower() for w in WORD.findall(sentence)]
-                self.words.update(words)
+                self.words.update(w.lower() for w in WORD.findall(sentence))
+                words = name_masked_words(sentence, names)
                 self.bigrams.update(zip(words, words[1:]))
-            self.names.update(c["name"] for c in record.get("characters", [])
-                              if re.fullmatch(r"[A-Z][a-z]+", c["name"]) and c["name"].lower() not in FAMILY_WORDS)
 
     def names_in(self, text, also=()):
         """The names a text uses, in order: the stories' names (and `also`), and capitalized words the stories
@@ -131,7 +140,7 @@ def summarize(rows, lexicon):
     def kept(subset):
         return round(sum(r["hero_kept"] for r in subset) / max(1, len(subset)), 3)
 
-    continuation_sentences = [s for r in rows for s in sentences(r["text"])]
+    continuation_sentences = [(s, {r["hero"], *r["other_names"]}) for r in rows for s in sentences(r["text"])]
     n_words = sum(r["words"] for r in rows)
     nonwords = Counter(w for r in rows for w in r["nonwords"])
     return {"hero_kept": kept(rows), "hero_kept_seen_names": kept([r for r in rows if r["seen_name"]]),
@@ -139,7 +148,8 @@ def summarize(rows, lexicon):
             "median_other_names": statistics.median(len(r["other_names"]) for r in rows),
             "nonword_share": round(sum(nonwords.values()) / max(1, n_words), 4),
             "nonwords": [w for w, _ in nonwords.most_common(10)],
-            "well_formed_sentences": round(sum(well_formed(s, lexicon.bigrams) for s in continuation_sentences)
+            "well_formed_sentences": round(sum(well_formed(s, lexicon.bigrams, names)
+                                               for s, names in continuation_sentences)
                                            / max(1, len(continuation_sentences)), 3),
             "samples": len(rows)}
 
@@ -151,7 +161,7 @@ def reference_scores(stories_path, lexicon):
     for record in read_jsonl(stories_path, ("text", "characters"), "story"):
         first = SENTENCE.match(record["text"]).group()
         hero = record["characters"][0]["name"]
-        rows.append({"seen_name": True, "text": record["text"][len(first):],
+        rows.append({"hero": hero, "seen_name": True, "text": record["text"][len(first):],
                      **judge(first, hero, record["text"][len(first):], lexicon)})
     return summarize(rows, lexicon)
 

@@ -25,9 +25,28 @@ HERO_ADJS = WORDS["hero_adjectives"]
 LESSONS = WORDS["lessons"]  # the moral of each kind of plot, in a few wordings
 
 
+# A share of the names are made up, a new one in nearly every story. A model cannot recall such a name: it has to
+# copy it from earlier in the story, piece by piece (a made-up name is several BPE tokens), and that is what lets
+# it keep a hero whose name it has never seen. With list names only, it learns to copy a name's first token and
+# to complete the rest from memory (experiments/README.md).
+INVENTED_SHARE = 0.5
+ONSETS, MIDDLES = WORDS["name_onsets"], WORDS["name_middles"]
+VOWELS, ENDINGS = WORDS["name_vowels"], WORDS["name_endings"]
+
+
+def invented_name(rng):
+    """A pronounceable name of two or three syllables that no list has: Tavimo, Brelin, Shokadan."""
+    middle = "".join(rng.choice(MIDDLES) + rng.choice(VOWELS) for _ in range(rng.choice([1, 1, 2])))
+    return capitalize(rng.choice(ONSETS) + rng.choice(VOWELS) + middle + rng.choice(ENDINGS))
+
+
 def pick_name(rng, names, avoid=None):
-    """A name from the list, not `avoid` (a friend is never the hero's namesake)."""
-    return rng.choice([n for n in names if n != avoid])
+    """A made-up name (INVENTED_SHARE of the time) or one from the list; never `avoid` (a friend is never the
+    hero's namesake)."""
+    while True:
+        name = invented_name(rng) if rng.random() < INVENTED_SHARE else rng.choice(names)
+        if name != avoid:
+            return name
 
 
 class Character:

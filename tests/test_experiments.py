@@ -57,10 +57,26 @@ def test_story_measures(tmp_path):
     assert not once["hero_kept"]  # named only once more
     odd = tinystories.judge(prompt, "Beatrix", " Beatrix had a snowglop. Beatrix had a ball.", lexicon)
     assert odd["hero_kept"] and odd["nonwords"] == ["snowglop"]
-    summary = tinystories.summarize([{**kept, "seen_name": False, "text": " The cat sat down."},
-                                     {**lost, "seen_name": True, "text": " The sat cat down."}], lexicon)
+    summary = tinystories.summarize([{**kept, "hero": "Beatrix", "seen_name": False, "text": " The sun was hot."},
+                                     {**lost, "hero": "Beatrix", "seen_name": True, "text": " The hot sun was."}],
+                                    lexicon)
     assert summary["hero_kept"] == 0.5 and summary["hero_kept_new_names"] == 1.0
     assert summary["hero_kept_seen_names"] == 0.0 and summary["median_other_names"] == 1.5
+    assert summary["well_formed_sentences"] == 0.5
+
+
+def test_well_formed_reads_every_name_as_one_word(tmp_path):
+    """A hero the stories never name writes sentences as well formed as one they do: names are masked in the
+    word pairs of the training stories and of the judged sentence alike."""
+    stories = tmp_path / "stories.jsonl"
+    stories.write_text(json.dumps({"text": "Pip had a ball. Pip saw Coco.",
+                                   "characters": [{"name": "Pip"}, {"name": "Coco"}]}) + "\n")
+    lexicon = tinystories.StoryLexicon(stories)
+    assert ("pip", "had") not in lexicon.bigrams and (tinystories.NAME, "had") in lexicon.bigrams
+    assert tinystories.well_formed("Kwame had a ball.", lexicon.bigrams, {"Kwame"})
+    assert tinystories.well_formed("Kwame saw Pip.", lexicon.bigrams, {"Kwame", "Pip"})
+    assert not tinystories.well_formed("Kwame had a ball.", lexicon.bigrams)  # unmasked: an unknown pair
+    assert not tinystories.well_formed("Kwame a had ball.", lexicon.bigrams, {"Kwame"})
 
 
 def test_report_tables_from_a_results_file(tmp_path, monkeypatch, capsys):
