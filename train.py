@@ -64,8 +64,8 @@ out_dir = "out-tinystories"
 init_from = "scratch"  # scratch | resume (from out_dir) | another run's out_dir | microsoft/phi-1_5 or a local HF dir
 data_dir = "data/tinystories"  # train.bin, val.bin and meta.json, as data/prepare.py writes them
 # how often
-max_iters = 1500  # optimizer steps; the run stops and writes a checkpoint here
-eval_interval = 500  # val loss and a checkpoint every this many steps
+max_iters = 1000  # optimizer steps; the run stops and writes a checkpoint here
+eval_interval = 250  # val loss and a checkpoint every this many steps
 eval_iters = 20  # val batches per process for each estimate
 log_interval = 25  # a console line and a metrics.jsonl record every this many steps
 num_samples = 3  # stories sampled at the end (one at each eval); 0 for none
@@ -93,7 +93,7 @@ grad_clip = 1.0  # max global gradient norm; 0 for none
 # learning rate schedule: linear warmup, then
 lr_schedule = "cosine"  # cosine | linear (phi-1) | constant (phi-1.5) | wsd (warmup-stable-decay)
 warmup_iters = 30
-lr_decay_iters = 1500  # where the decay reaches min_lr; apart from max_iters, so a run stopped early and
+lr_decay_iters = 1000  # where the decay reaches min_lr; apart from max_iters, so a run stopped early and
                        # resumed with a larger max_iters follows the very same schedule
 cooldown_iters = 0  # wsd only: the last steps before lr_decay_iters, where the rate falls linearly to min_lr
 min_lr = 5e-4

@@ -6,9 +6,9 @@
 # come from nowhere. What five minutes buy, and what config/tinystories_long.py adds: experiments/README.md.
 out_dir = "out-tinystories"
 data_dir = "data/tinystories"
-# 1500 steps of 8 windows of 256 tokens: 3.1M tokens, 0.5 of an epoch
-max_iters = 1500
-eval_interval = 500
+# 1000 steps of 8 windows of 256 tokens: 2M tokens, 0.35 of an epoch
+max_iters = 1000
+eval_interval = 250
 eval_iters = 20
 log_interval = 25
 num_samples = 3
@@ -26,6 +26,6 @@ learning_rate = 5e-3
 min_lr = 5e-4
 lr_schedule = "cosine"
 warmup_iters = 30
-lr_decay_iters = 1500
+lr_decay_iters = 1000
 weight_decay = 0.1
 beta2 = 0.95
