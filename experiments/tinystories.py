@@ -267,15 +267,16 @@ def plot(results):
 
 
 def report(results):
-    curve = {it: (s, loss) for it, s, loss in results["curve"]}
-    tokens_per_step = results["tokens_per_step"]
-    lines = ["| step | tokens | training time | val loss | well-formed sentences | hero kept (new names) | "
-             "other names (median) | non-words | name cloze | sample |",
+    curve = {it: (s, loss) for it, s, loss in results.get("curve", [])}  # there once the run has ended
+    tokens_per_step = results.get("tokens_per_step", float("nan"))
+    lines = ["| step | tokens | training time | val loss | well-formed sentences | hero kept: all (data's names, "
+             "new names) | other names (median) | non-words | name cloze | sample |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for end, c in sorted(results["checkpoints"].items(), key=lambda item: int(item[0])):
         seconds, loss = curve.get(int(end), (float("nan"), float("nan")))
         lines.append(f"| {end} | {int(end) * tokens_per_step / 1e6:.2f}M | {seconds / 60:.1f} min | {loss:.3f} | "
-                     f"{c['well_formed_sentences']:.0%} | {c['hero_kept']:.0%} ({c['hero_kept_new_names']:.0%}) | "
+                     f"{c['well_formed_sentences']:.0%} | {c['hero_kept']:.0%} ({c['hero_kept_seen_names']:.0%}, "
+                     f"{c['hero_kept_new_names']:.0%}) | "
                      f"{c['median_other_names']:g} | {c['nonword_share']:.1%} | {c['cloze_acc']:.0%} | "
                      f"{short(c['sample'])} |")
     ref = results["reference"]
