@@ -18,8 +18,8 @@ import re
 import statistics
 from collections import Counter
 
-from experiments.common import REPO, Results, make, machine_line, pyplot, save_figure, short, tokens_per_step, \
-    train, val_curve
+from experiments.common import REPO, Results, checkpoint_iter, make, machine_line, pyplot, save_figure, short, \
+    tokens_per_step, train, val_curve
 from files import read_jsonl, write_jsonl
 
 SENTENCE = re.compile(r"\S.*?(?:[.!?][\"']?(?=\s|$)|$)", re.S)
@@ -214,6 +214,10 @@ def run(args):
                 "per_prompt": args.per_prompt, "sample_temperature": 0.8, "sample_top_k": 50, "max_new_tokens": 256,
                 "cloze": f"{data}/cloze.jsonl (300 records, seed 1)", "out_dir": out, "data_dir": data}
     results = Results("tinystories", settings, args.results_dir)
+    if checkpoint_iter(out) is None:  # training from scratch: the measures in the results file are another run's
+        for key in ("checkpoints", "reference", "curve", "tokens_per_step"):
+            results.pop(key, None)
+        results["seconds"] = {}
     with results.timed("data"):
         data_files(data)
     if args.data_only:

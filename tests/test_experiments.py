@@ -1,5 +1,6 @@
 """experiments/: resuming, the numbers it derives from runs, its measures and its tables (budget: < 30 s)."""
 import json
+from types import SimpleNamespace
 
 import torch
 
@@ -100,3 +101,31 @@ def test_report_tables_from_a_results_file(tmp_path, monkeypatch, capsys):
     assert "| S | 1.84M | 1.23M | filtered | yes | 1.2% [0.8, 1.8] (25/2000) | - | 2.250 |" in out
     assert "| 50 | 0.20M | 0.5 min | 3.100 | 50% | 25% (50%, 12%) | 2 | 1.2% | 31% | Once \\| upon |" in out
     assert "Test CPU, 2 cores" in out and "commit abc1234" in out
+
+
+def test_a_run_from_scratch_does_not_keep_another_runs_measures(tmp_path, monkeypatch):
+    """The results file of an earlier run (say, the committed one) holds measures for the same steps: a run that
+    trains from scratch measures its own checkpoints; a resumed one keeps the measures it already took."""
+    (tmp_path / "tinystories.json").write_text(json.dumps({"checkpoints": {"10": {"old": True}},
+                                                           "reference": {"old": True}, "seconds": {"train": 9.0}}))
+    trained, measured = [], []
+    monkeypatch.setattr(tinystories, "REPO", tmp_path)
+    monkeypatch.setattr(tinystories, "data_files", lambda data: None)
+    monkeypatch.setattr(tinystories, "StoryLexicon", lambda path: None)
+    monkeypatch.setattr(tinystories, "reference_scores", lambda path, lexicon: {"new": True})
+    monkeypatch.setattr(tinystories, "train", lambda out, end, *a, **k: trained.append(end))
+    monkeypatch.setattr(tinystories, "measure", lambda out, *a, **k: measured.append(out) or {"new": True})
+    for name in ("val_curve", "tokens_per_step", "plot", "report"):
+        monkeypatch.setattr(tinystories, name, lambda *a, **k: None)
+    args = SimpleNamespace(data_dir="data", out_dir="out", measure=None, sample_at="10,20", config="c.py",
+                           per_prompt=1, results_dir=tmp_path, data_only=False)
+    monkeypatch.setattr(tinystories, "checkpoint_iter", lambda out: None)  # no checkpoint: from scratch
+    tinystories.run(args)
+    saved = json.loads((tmp_path / "tinystories.json").read_text())
+    assert trained == [10, 20] and len(measured) == 2
+    assert saved["checkpoints"] == {"10": {"new": True}, "20": {"new": True}} and saved["reference"] == {"new": True}
+    assert "train" not in saved["seconds"] or saved["seconds"]["train"] < 9.0
+    measured.clear()
+    monkeypatch.setattr(tinystories, "checkpoint_iter", lambda out: 20)  # resumed: its own measures stay
+    tinystories.run(args)
+    assert measured == []
