@@ -21,6 +21,7 @@ from collections import Counter
 from experiments.common import REPO, Results, checkpoint_iter, make, machine_line, pyplot, save_figure, short, \
     tokens_per_step, train, val_curve
 from files import read_jsonl, write_jsonl
+from synthdata.storyworld import BOYS, GIRLS, PET_NAMES
 
 SENTENCE = re.compile(r"\S.*?(?:[.!?][\"']?(?=\s|$)|$)", re.S)
 WORD = re.compile(r"[A-Za-z]+")
@@ -83,14 +84,20 @@ class StoryLexicon:
 
     def __init__(self, stories_path):
         self.words, self.bigrams, self.names = set(), set(), set()
+        lowercase = set()  # words the stories write in lower case somewhere
         for record in read_jsonl(stories_path, ("text",), "story"):
             names = {c["name"] for c in record.get("characters", [])
                      if re.fullmatch(r"[A-Z][a-z]+", c["name"]) and c["name"].lower() not in FAMILY_WORDS}
             self.names |= names
+            lowercase.update(re.findall(r"\b[a-z]+\b", record["text"]))
             for sentence in SENTENCE.findall(record["text"]):
                 self.words.update(w.lower() for w in WORD.findall(sentence))
                 words = name_masked_words(sentence, names)
                 self.bigrams.update(zip(words, words[1:]))
+        # a made-up name can be a word too ("There", "More"): then it is read as the word, or every sentence
+        # that starts with it would bring in a character (the lists' names stay names: Daisy, Pepper)
+        listed = set(GIRLS + BOYS + PET_NAMES)
+        self.names = {n for n in self.names if n in listed or n.lower() not in lowercase}
 
     def names_in(self, text, also=()):
         """The names a text uses, in order: the stories' names (and `also`), and capitalized words the stories

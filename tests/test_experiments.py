@@ -66,6 +66,16 @@ def test_story_measures(tmp_path):
     assert summary["well_formed_sentences"] == 0.5
 
 
+def test_a_name_that_is_also_a_word_is_read_as_the_word(tmp_path):
+    stories = tmp_path / "stories.jsonl"
+    stories.write_text(json.dumps({"text": "There was a cat. More came. The cat sat there, more or less. Daisy saw "
+                                           "a daisy.", "characters": [{"name": "There"}, {"name": "More"},
+                                                                      {"name": "Pip"}, {"name": "Daisy"}]}) + "\n")
+    lexicon = tinystories.StoryLexicon(stories)
+    assert lexicon.names == {"Pip", "Daisy"}  # Daisy is a listed name: it stays one
+    assert lexicon.names_in("There was Pip. More came.") == ["Pip"]
+
+
 def test_well_formed_reads_every_name_as_one_word(tmp_path):
     """A hero the stories never name writes sentences as well formed as one they do: names are masked in the
     word pairs of the training stories and of the judged sentence alike."""
