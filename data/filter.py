@@ -331,8 +331,10 @@ def score(args, keep=False):
         threshold = args.threshold if args.threshold is not None else \
             threshold_for_fraction(checkpoint, args.keep_fraction)
         if args.keep_fraction is not None:
-            print(f"keeping scores >= {threshold:.3f}: the top {args.keep_fraction:.1%} of the classifier's "
-                  f"{len(checkpoint['sample_scores'])} held-out scores", file=sys.stderr)
+            # tied scores (many clipped to 0, say) can put more than the fraction asked for at the threshold
+            sample = checkpoint["sample_scores"].numpy()
+            print(f"keeping scores >= {threshold:.3f}, which {(sample >= threshold).mean():.1%} of the classifier's "
+                  f"{len(sample)} held-out scores reach (--keep_fraction {args.keep_fraction:g})", file=sys.stderr)
     decontaminate = keep and args.decontaminate
     if decontaminate:
         from synthdata.quality import Decontaminator
