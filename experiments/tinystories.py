@@ -17,6 +17,7 @@ import json
 import re
 import statistics
 from collections import Counter
+from pathlib import Path
 
 from experiments.common import REPO, Results, checkpoint_iter, make, machine_line, pyplot, save_figure, short, \
     tokens_per_step, train, val_curve
@@ -48,6 +49,11 @@ HERO_PROMPTS = (
     ("Once upon a time, there was a girl named Penelope who loved to sing.", "Penelope"),
     ("Hamid found a shiny key under his bed.", "Hamid"),
 )
+
+# 16 openings of our own each (none is the data's), with names the data has (Ben, Mia, Max) and with long names no
+# story has (Theodore, Wilhelmina, Esperanza)
+OWN_OPENINGS = {"own_listed": Path(__file__).with_name("hero_prompts_listed.jsonl"),
+                "own_new": Path(__file__).with_name("hero_prompts_more.jsonl")}
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -183,11 +189,16 @@ def cloze_accuracy(out_dir, cloze_path):
 
 
 def measure(out_dir, lexicon, cloze_path, prompts=HERO_PROMPTS, per_prompt=8):
-    """Every measure of one checkpoint; the samples go to out_dir/hero_test.jsonl."""
+    """Every measure of one checkpoint; the samples go to out_dir/hero_test*.jsonl."""
     rows = hero_test(out_dir, lexicon, prompts, per_prompt)
     write_jsonl(REPO / out_dir / "hero_test.jsonl", rows)
+    own = {}
+    for key, path in OWN_OPENINGS.items():
+        own_rows = hero_test(out_dir, lexicon, read_prompts(path, lexicon), per_prompt)
+        write_jsonl(REPO / out_dir / f"hero_test_{key}.jsonl", own_rows)
+        own[f"hero_kept_{key}"] = summarize(own_rows, lexicon)["hero_kept"]
     cloze = cloze_accuracy(out_dir, cloze_path)
-    return {**summarize(rows, lexicon), "cloze_acc": cloze["acc"], "cloze_acc_ci95": cloze["acc_ci95"],
+    return {**summarize(rows, lexicon), **own, "cloze_acc": cloze["acc"], "cloze_acc_ci95": cloze["acc_ci95"],
             "sample": rows[0]["prompt"] + rows[0]["text"],  # the same prompt at every stage
             "kept_sample": next((r["prompt"] + r["text"] for r in rows if r["hero_kept"]), None)}
 
@@ -260,6 +271,7 @@ def plot(results):
     fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=100)
     for key, label, style in (("well_formed_sentences", "grammar: well-formed sentences", "o-"),
                               ("hero_kept", "consistency: hero kept (sampling)", "s-"),
+                              ("hero_kept_own_listed", "hero kept: own openings, the data's names", "s--"),
                               ("cloze_acc", "consistency: name cloze accuracy", "^-")):
         ax.plot(x, [c[key] for _, c in points], style, label=label)
     ax.axhline(0.25, color="grey", lw=0.8, ls=":")
@@ -281,16 +293,18 @@ def report(results):
     curve = {it: (s, loss) for it, s, loss in results.get("curve", [])}  # there once the run has ended
     tokens_per_step = results.get("tokens_per_step", float("nan"))
     lines = ["| step | tokens | training time | val loss | well-formed sentences | hero kept: all (data's names, "
-             "new names) | other names (median) | non-words | name cloze | sample |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "new names) | own openings: data's names, new names | other names (median) | non-words | name cloze | "
+             "sample |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for end, c in sorted(results["checkpoints"].items(), key=lambda item: int(item[0])):
         seconds, loss = curve.get(int(end), (float("nan"), float("nan")))
         lines.append(f"| {end} | {int(end) * tokens_per_step / 1e6:.2f}M | {seconds / 60:.1f} min | {loss:.3f} | "
                      f"{c['well_formed_sentences']:.0%} | {c['hero_kept']:.0%} ({c['hero_kept_seen_names']:.0%}, "
                      f"{c['hero_kept_new_names']:.0%}) | "
+                     f"{c['hero_kept_own_listed']:.0%}, {c['hero_kept_own_new']:.0%} | "
                      f"{c['median_other_names']:g} | {c['nonword_share']:.1%} | {c['cloze_acc']:.0%} | "
                      f"{short(c['sample'])} |")
     ref = results["reference"]
     lines.append(f"| synth.py stories (not trained on) | | | | {ref['well_formed_sentences']:.0%} | "
-                 f"{ref['hero_kept']:.0%} | {ref['median_other_names']:g} | {ref['nonword_share']:.1%} | | |")
+                 f"{ref['hero_kept']:.0%} | | {ref['median_other_names']:g} | {ref['nonword_share']:.1%} | | |")
     return "\n".join(lines + ["", machine_line(results)])

@@ -7,7 +7,6 @@ homes, lessons and other word lists are data: synthdata/stories_words.json.
 import ast
 import json
 import re
-from collections import defaultdict
 from pathlib import Path
 
 from files import read_json
@@ -32,26 +31,15 @@ LESSONS = WORDS["lessons"]  # the moral of each kind of plot, in a few wordings
 # A share of the names are made up, a new one in nearly every story. A model cannot recall such a name: it has to
 # copy it from earlier in the story, piece by piece (a made-up name is several BPE tokens), and that is what lets
 # it keep a hero whose name it has never seen. With list names only, it learns to copy a name's first token and
-# to complete the rest from memory. Made-up names are spelled the way the listed ones are: a model trained on
-# names of a few made-up syllables copied names of those syllables and garbled real ones it had never seen
-# (experiments/README.md).
+# to complete the rest from memory (experiments/README.md).
 INVENTED_SHARE = 0.5
-LISTED_NAMES = set(GIRLS + BOYS + PET_NAMES)
-
-
-def letter_chain(names):
-    """The letters that follow each pair of letters in the names ("^^" starts a name, "$" ends it)."""
-    follows = defaultdict(list)
-    for name in names:
-        padded = "^^" + name.lower() + "$"
-        for i in range(len(padded) - 2):
-            follows[padded[i:i + 2]].append(padded[i + 2])
-    return follows
+ONSETS, MIDDLES = WORDS["name_onsets"], WORDS["name_middles"]
+VOWELS, ENDINGS = WORDS["name_vowels"], WORDS["name_endings"]
 
 
 def story_words():
     """Every lowercase word the stories can spell: the word lists, the lexicon, and the string literals (not the
-    docstrings) of the modules that write stories. A made-up name must not be one ("There", "Stone")."""
+    docstrings) of the modules that write stories."""
     words = set(re.findall(r"[a-z]+", json.dumps([WORDS, read_json(LEXICON_PATH)]).lower()))
     for module in ("english.py", "plots.py", "stories.py", "storyworld.py"):
         tree = ast.parse(Path(__file__).with_name(module).read_text())
@@ -61,17 +49,16 @@ def story_words():
     return words
 
 
-NAME_CHAIN, NOT_NAMES = letter_chain(sorted(LISTED_NAMES)), story_words()
+NOT_NAMES = story_words()  # so that no made-up name reads as a word: "There", "Stone"
 
 
 def invented_name(rng):
-    """A name no list has, each letter following the two before it as in some listed name: Salfiola, Marora."""
+    """A pronounceable name of two or three syllables that no list has and that is no word: Tavimo, Brelin."""
     while True:
-        pair, name = "^^", ""
-        while (letter := rng.choice(NAME_CHAIN[pair])) != "$":
-            name, pair = name + letter, pair[1] + letter
-        if 4 <= len(name) <= 10 and name not in NOT_NAMES and name.capitalize() not in LISTED_NAMES:
-            return name.capitalize()
+        middle = "".join(rng.choice(MIDDLES) + rng.choice(VOWELS) for _ in range(rng.choice([1, 1, 2])))
+        name = rng.choice(ONSETS) + rng.choice(VOWELS) + middle + rng.choice(ENDINGS)
+        if name not in NOT_NAMES:
+            return capitalize(name)
 
 
 def pick_name(rng, names, avoid=None):

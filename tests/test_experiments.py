@@ -99,7 +99,8 @@ def test_report_tables_from_a_results_file(tmp_path, monkeypatch, capsys):
     stories = {"experiment": "tinystories", "machine": machine, "git_commit": "abc1234", "seconds": {"train": 120.0},
                "tokens_per_step": 4096, "curve": [[0, 0.0, 8.3], [50, 30.0, 3.1]],
                "checkpoints": {"50": {"well_formed_sentences": 0.5, "hero_kept": 0.25, "hero_kept_new_names": 0.125,
-                                      "hero_kept_seen_names": 0.5,
+                                      "hero_kept_seen_names": 0.5, "hero_kept_own_listed": 0.75,
+                                      "hero_kept_own_new": 0.0625,
                                       "median_other_names": 2, "nonword_share": 0.012, "cloze_acc": 0.31,
                                       "sample": "Once | upon"}},
                "reference": {"well_formed_sentences": 0.97, "hero_kept": 0.9, "median_other_names": 1,
@@ -109,7 +110,7 @@ def test_report_tables_from_a_results_file(tmp_path, monkeypatch, capsys):
     main(["report", "--results_dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert "| S | 1.84M | 1.23M | filtered | yes | 1.2% [0.8, 1.8] (25/2000) | - | 2.250 |" in out
-    assert "| 50 | 0.20M | 0.5 min | 3.100 | 50% | 25% (50%, 12%) | 2 | 1.2% | 31% | Once \\| upon |" in out
+    assert "| 50 | 0.20M | 0.5 min | 3.100 | 50% | 25% (50%, 12%) | 75%, 6% | 2 | 1.2% | 31% | Once \\| upon |" in out
     assert "Test CPU, 2 cores" in out and "commit abc1234" in out
 
 

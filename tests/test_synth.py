@@ -104,7 +104,7 @@ def test_stories_are_the_same_bytes_everywhere():
     digest = hashlib.sha256()
     for i in range(200):
         digest.update(json.dumps(GEN.story(0, i), sort_keys=True).encode())
-    assert digest.hexdigest() == "3dccf72c574202c6e4704615b01d8cae6f7cda2b5c5820e1664b6ea2bd2556e4"
+    assert digest.hexdigest() == "7d680f466eac9fe73fd5aaae971c0911ef9f2486d62b5a249941d27de38fe350"
 
 
 def test_story_word_lists_are_data():
@@ -119,21 +119,20 @@ def test_story_word_lists_are_data():
     assert 0.35 < len(listed) / len(heroes) < 0.65  # the other half made up (INVENTED_SHARE)
 
 
-def test_invented_names_are_new_spelled_like_the_listed_ones_and_never_the_heros():
+def test_invented_names_are_new_pronounceable_no_words_and_never_the_heros():
     import random
 
     from synthdata import storyworld
 
     rng = random.Random(0)
     names = [storyworld.invented_name(rng) for _ in range(2000)]
-    assert all(re.fullmatch(r"[A-Z][a-z]{3,9}", n) for n in names)
-    assert len(set(names)) > 1750  # nearly one of its own per story
+    assert all(re.fullmatch(r"[A-Z][a-z]{2,11}", n) for n in names)
+    assert len(set(names)) > 1900  # nearly one of its own per story
+    assert all(re.search(r"[aeiou]", n.lower()) and not re.search(r"[^aeiou]{4}", n.lower()) for n in names)
     listed = set(storyworld.GIRLS + storyworld.BOYS + storyworld.PET_NAMES)
-    assert not set(names) & listed and not {n.lower() for n in names} & storyworld.NOT_NAMES
-    assert {"ball", "happy", "there", "listen"} <= storyworld.NOT_NAMES
-    # every three letters in a row (with the name's two ends) occur in some listed name
-    triples = {f"^^{n.lower()}$"[i:i + 3] for n in listed for i in range(len(n) + 1)}
-    assert all(f"^^{n.lower()}$"[i:i + 3] in triples for n in names for i in range(len(n) + 1))
+    assert not set(names) & listed  # the lists' names are among the words a made-up name must not be
+    assert {"ball", "happy", "there", "listen", "stone"} <= storyworld.NOT_NAMES
+    assert not {n.lower() for n in names} & storyworld.NOT_NAMES
     picks = [storyworld.pick_name(rng, ["Pip", "Coco"], avoid="Pip") for _ in range(2000)]
     # half made up, half listed; a listed Pip is drawn again: Coco comes 0.25 / 0.75 of the time
     assert "Pip" not in picks and 0.29 < picks.count("Coco") / len(picks) < 0.38
