@@ -32,7 +32,7 @@ LESSONS = WORDS["lessons"]  # the moral of each kind of plot, in a few wordings
 # copy it from earlier in the story, piece by piece (a made-up name is several BPE tokens), and that is what lets
 # it keep a hero whose name it has never seen. With list names only, it learns to copy a name's first token and
 # to complete the rest from memory (experiments/README.md).
-INVENTED_SHARE = 0.5
+INVENTED_SHARE = 0.75
 ONSETS, MIDDLES = WORDS["name_onsets"], WORDS["name_middles"]
 VOWELS, ENDINGS = WORDS["name_vowels"], WORDS["name_endings"]
 

@@ -104,7 +104,7 @@ def test_stories_are_the_same_bytes_everywhere():
     digest = hashlib.sha256()
     for i in range(200):
         digest.update(json.dumps(GEN.story(0, i), sort_keys=True).encode())
-    assert digest.hexdigest() == "7d680f466eac9fe73fd5aaae971c0911ef9f2486d62b5a249941d27de38fe350"
+    assert digest.hexdigest() == "e2283a5d941b644ad937598e7eb0831be1ffa373d53e589202ba9bae6ff6a976"
 
 
 def test_story_word_lists_are_data():
@@ -116,7 +116,7 @@ def test_story_word_lists_are_data():
     assert set(storyworld.LESSONS) >= {"help", "careful", "kind", "patient", "share", "brave", "listen"}
     heroes = [r["characters"][0]["name"] for r in STORIES]
     listed = [h for h in heroes if h in set(storyworld.GIRLS + storyworld.BOYS + storyworld.PET_NAMES)]
-    assert 0.35 < len(listed) / len(heroes) < 0.65  # the other half made up (INVENTED_SHARE)
+    assert 0.15 < len(listed) / len(heroes) < 0.35  # the others made up (INVENTED_SHARE)
 
 
 def test_invented_names_are_new_pronounceable_no_words_and_never_the_heros():
@@ -134,8 +134,8 @@ def test_invented_names_are_new_pronounceable_no_words_and_never_the_heros():
     assert {"ball", "happy", "there", "listen", "stone"} <= storyworld.NOT_NAMES
     assert not {n.lower() for n in names} & storyworld.NOT_NAMES
     picks = [storyworld.pick_name(rng, ["Pip", "Coco"], avoid="Pip") for _ in range(2000)]
-    # half made up, half listed; a listed Pip is drawn again: Coco comes 0.25 / 0.75 of the time
-    assert "Pip" not in picks and 0.29 < picks.count("Coco") / len(picks) < 0.38
+    # a quarter listed; a listed Pip is drawn again: Coco comes 0.125 / 0.875 of the time
+    assert "Pip" not in picks and 0.11 < picks.count("Coco") / len(picks) < 0.18
 
 
 def test_instruct_layout():
