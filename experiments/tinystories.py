@@ -123,10 +123,10 @@ def judge(prompt, hero, continuation, lexicon):
     names = lexicon.names_in(continuation, also={hero})
     others = sorted(set(names) - {hero})
     prompt_words = {w.lower() for w in WORD.findall(prompt)}
-    words = [w.lower() for w in WORD.findall(continuation)]
+    words = WORD.findall(continuation)
     return {"hero_mentions": names.count(hero), "other_names": others,
             "hero_kept": names.count(hero) >= 2 and len(others) <= 1, "words": len(words),
-            "nonwords": [w for w in words if w not in lexicon.words and w not in prompt_words]}
+            "nonwords": [w for w in words if w.lower() not in lexicon.words and w.lower() not in prompt_words]}
 
 
 def hero_test(out_dir, lexicon, prompts=HERO_PROMPTS, per_prompt=8, max_new_tokens=256, temperature=0.8, top_k=50,
@@ -155,11 +155,15 @@ def summarize(rows, lexicon):
 
     continuation_sentences = [(s, {r["hero"], *r["other_names"]}) for r in rows for s in sentences(r["text"])]
     n_words = sum(r["words"] for r in rows)
-    nonwords = Counter(w for r in rows for w in r["nonwords"])
+    nonwords = Counter(w.lower() for r in rows for w in r["nonwords"])
+    # a capitalized non-word is nearly always a name (one the model made up, or a broken copy of the hero's); a
+    # lowercase one is an invented word ("snowglop")
+    invented_words = sum(w.islower() for r in rows for w in r["nonwords"])
     return {"hero_kept": kept(rows), "hero_kept_seen_names": kept([r for r in rows if r["seen_name"]]),
             "hero_kept_new_names": kept([r for r in rows if not r["seen_name"]]),
             "median_other_names": statistics.median(len(r["other_names"]) for r in rows),
             "nonword_share": round(sum(nonwords.values()) / max(1, n_words), 4),
+            "invented_word_share": round(invented_words / max(1, n_words), 4),
             "nonwords": [w for w, _ in nonwords.most_common(10)],
             "well_formed_sentences": round(sum(well_formed(s, lexicon.bigrams, names)
                                                for s, names in continuation_sentences)
@@ -289,12 +293,17 @@ def plot(results):
     save_figure(fig, results, "tinystories.png")
 
 
+def lowercase(measures):
+    """The invented (lowercase) words' share, in brackets after all non-words', where it was measured."""
+    return f" ({measures['invented_word_share']:.1%})" if "invented_word_share" in measures else ""
+
+
 def report(results):
     curve = {it: (s, loss) for it, s, loss in results.get("curve", [])}  # there once the run has ended
     tokens_per_step = results.get("tokens_per_step", float("nan"))
     lines = ["| step | tokens | training time | val loss | well-formed sentences | hero kept: all (data's names, "
-             "new names) | own openings: data's names, new names | other names (median) | non-words | name cloze | "
-             "sample |",
+             "new names) | own openings: data's names, new names | other names (median) | non-words (lowercase) | "
+             "name cloze | sample |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for end, c in sorted(results["checkpoints"].items(), key=lambda item: int(item[0])):
         seconds, loss = curve.get(int(end), (float("nan"), float("nan")))
@@ -302,9 +311,10 @@ def report(results):
                      f"{c['well_formed_sentences']:.0%} | {c['hero_kept']:.0%} ({c['hero_kept_seen_names']:.0%}, "
                      f"{c['hero_kept_new_names']:.0%}) | "
                      f"{c['hero_kept_own_listed']:.0%}, {c['hero_kept_own_new']:.0%} | "
-                     f"{c['median_other_names']:g} | {c['nonword_share']:.1%} | {c['cloze_acc']:.0%} | "
+                     f"{c['median_other_names']:g} | {c['nonword_share']:.1%}{lowercase(c)} | {c['cloze_acc']:.0%} | "
                      f"{short(c['sample'])} |")
     ref = results["reference"]
     lines.append(f"| synth.py stories (not trained on) | | | | {ref['well_formed_sentences']:.0%} | "
-                 f"{ref['hero_kept']:.0%} | | {ref['median_other_names']:g} | {ref['nonword_share']:.1%} | | |")
+                 f"{ref['hero_kept']:.0%} | | {ref['median_other_names']:g} | {ref['nonword_share']:.1%}{lowercase(ref)} "
+                 "| | |")
     return "\n".join(lines + ["", machine_line(results)])

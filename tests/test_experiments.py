@@ -58,6 +58,10 @@ def test_story_measures(tmp_path):
     assert not once["hero_kept"]  # named only once more
     odd = tinystories.judge(prompt, "Beatrix", " Beatrix had a snowglop. Beatrix had a ball.", lexicon)
     assert odd["hero_kept"] and odd["nonwords"] == ["snowglop"]
+    made_up = tinystories.judge(prompt, "Beatrix", " Beatrix saw Zorg. Zorg and Beatrix had a snowglop.", lexicon)
+    assert made_up["nonwords"] == ["Zorg", "Zorg", "snowglop"]
+    invented = tinystories.summarize([{**made_up, "hero": "Beatrix", "seen_name": False, "text": ""}], lexicon)
+    assert invented["nonword_share"] == 0.3333 and invented["invented_word_share"] == 0.1111  # 3 and 1 of 9
     summary = tinystories.summarize([{**kept, "hero": "Beatrix", "seen_name": False, "text": " The sun was hot."},
                                      {**lost, "hero": "Beatrix", "seen_name": True, "text": " The hot sun was."}],
                                     lexicon)
@@ -101,7 +105,8 @@ def test_report_tables_from_a_results_file(tmp_path, monkeypatch, capsys):
                "checkpoints": {"50": {"well_formed_sentences": 0.5, "hero_kept": 0.25, "hero_kept_new_names": 0.125,
                                       "hero_kept_seen_names": 0.5, "hero_kept_own_listed": 0.75,
                                       "hero_kept_own_new": 0.0625,
-                                      "median_other_names": 2, "nonword_share": 0.012, "cloze_acc": 0.31,
+                                      "median_other_names": 2, "nonword_share": 0.012, "invented_word_share": 0.004,
+                                      "cloze_acc": 0.31,
                                       "sample": "Once | upon"}},
                "reference": {"well_formed_sentences": 0.97, "hero_kept": 0.9, "median_other_names": 1,
                              "nonword_share": 0.0}}
@@ -110,7 +115,7 @@ def test_report_tables_from_a_results_file(tmp_path, monkeypatch, capsys):
     main(["report", "--results_dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert "| S | 1.84M | 1.23M | filtered | yes | 1.2% [0.8, 1.8] (25/2000) | - | 2.250 |" in out
-    assert "| 50 | 0.20M | 0.5 min | 3.100 | 50% | 25% (50%, 12%) | 75%, 6% | 2 | 1.2% | 31% | Once \\| upon |" in out
+    assert "| 50 | 0.20M | 0.5 min | 3.100 | 50% | 25% (50%, 12%) | 75%, 6% | 2 | 1.2% (0.4%) | 31% | Once \\| upon |" in out
     assert "Test CPU, 2 cores" in out and "commit abc1234" in out
 
 
