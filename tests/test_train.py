@@ -278,8 +278,11 @@ def test_one_two_and_three_processes_take_the_same_steps_from_a_checkout_without
         assert [losses[n][i] for i in losses[1]] == pytest.approx([losses[1][i] for i in losses[1]], rel=1e-5)
         one, many = load(runs[1]), load(runs[n])
         assert len(many["rng"]) == n and many["loader"] == one["loader"] == {"seed": 1337, "next_window": 24}
-        for name, tensor in one["model"].items():  # atol: the key biases' gradients are mostly rounding noise
-            torch.testing.assert_close(many["model"][name], tensor, rtol=1e-4, atol=1e-5)  # (softmax cancels them)
+        # not the key biases: softmax cancels them (q.b is the same for every key of a query), so their gradients
+        # are rounding noise, which Adam scales up to lr-sized steps that differ with the order of the reduction
+        for name, tensor in one["model"].items():
+            if not name.endswith("k_proj.bias"):
+                torch.testing.assert_close(many["model"][name], tensor, rtol=1e-4, atol=1e-5, msg=name)
 
 
 def test_resume_continues_bit_for_bit(tmp_path, data_dir):
