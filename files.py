@@ -7,6 +7,7 @@ label, score and result file here; `append_jsonl` is for results that must survi
 A training run is a folder with `ckpt.pt` (what train.py saves: `model`, `model_config`, `config`, `tokenizer`,
 `iter_num`, ...), loaded with `load_run(out_dir)`.
 """
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -143,11 +144,28 @@ def load_checkpoint(path):
 
 
 def tokenizer_spec(checkpoint):
-    """The run's tokenizer spec; rank files are stored relative to the repository, so resolve them from it."""
-    spec = checkpoint["tokenizer"]
-    if not os.path.isabs(spec) and not os.path.exists(spec) and (REPO / spec).exists():
-        return str(REPO / spec)
-    return spec
+    """The run's tokenizer spec. A rank file is named relative to the checkout that trained the run: look for it
+    here and in this repository, and take the one with the sha256 the checkpoint recorded. Another file of that
+    name (data rebuilt since) would decode the model's tokens into nonsense, so it is refused."""
+    spec, sha256 = checkpoint["tokenizer"], checkpoint.get("tokenizer_sha256")
+    found = [path for path in dict.fromkeys((spec, str(REPO / spec))) if os.path.isfile(path)]
+    if not found:
+        return spec  # a tokenizer's name (codegen, gpt2), or a missing file that load_tokenizer explains
+    if sha256 is None:  # a checkpoint from before the digest was recorded
+        return found[0]
+    for path in found:
+        if file_sha256(path) == sha256:
+            return path
+    raise SystemExit(f"{found[0]} is not the tokenizer this run was trained with (its sha256 differs: the data was "
+                     "rebuilt since?): run from the checkout that trained it, or train again on this data")
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def model_from_checkpoint(checkpoint):

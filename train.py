@@ -813,7 +813,8 @@ def main(argv):
             if procs.master:
                 write_checkpoint(out_dir / "ckpt.pt", {
                     "model": model.state_dict(), "model_config": dataclasses.asdict(model.config),
-                    "tokenizer": tokenizer_spec, "config": vars(cfg), "iter_num": iter_num,
+                    "tokenizer": tokenizer_spec, "tokenizer_sha256": meta.get("tokenizer_sha256"),
+                    "config": vars(cfg), "iter_num": iter_num,
                     "best_val_loss": best_val_loss, "optimizer": optimizer.state_dict(),
                     "scaler": scaler.state_dict(), "rng": rng, "loader": train_loader.state_dict()})
             last_saved = iter_num

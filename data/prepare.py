@@ -22,7 +22,7 @@ if __package__ in (None, ""):  # run as `python data/prepare.py`: the `data.` im
 
 from data.documents import EOT, SourceReport, iter_sources
 from data.tokenizer import load_tokenizer
-from files import atomic_write, write_json
+from files import atomic_write, file_sha256, write_json
 
 
 def is_val(text, val_fraction):
@@ -125,7 +125,7 @@ def prepare(inputs, tokenizer, out_dir, text_field="text", separator=EOT, val_fr
 
     meta = {
         "tokenizer": str(tokenizer),
-        "tokenizer_sha256": _sha256(tokenizer) if os.path.isfile(str(tokenizer)) else None,
+        "tokenizer_sha256": file_sha256(tokenizer) if os.path.isfile(str(tokenizer)) else None,
         "vocab_size": tok.vocab_size,
         "eot": tok.eot,
         "dtype": dtype,
@@ -154,14 +154,6 @@ def _move_tail(src, dst, n_bytes):
     src.seek(-n_bytes, os.SEEK_END)
     src.truncate()
     dst.write(tail)
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def main(argv=None):

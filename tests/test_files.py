@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from files import append_jsonl, atomic_write, iter_jsonl, read_complete_lines, read_jsonl, write_jsonl
+from files import (append_jsonl, atomic_write, file_sha256, iter_jsonl, read_complete_lines, read_jsonl, tokenizer_spec,
+                   write_jsonl)
 
 
 def test_atomic_write_leaves_the_old_file_whole_on_an_error(tmp_path):
@@ -47,3 +48,16 @@ def test_read_complete_lines_cuts_a_torn_last_line_and_keeps_blank_ones(tmp_path
     with open(path, "a") as f:
         append_jsonl(f, {"i": 2})
     assert [json.loads(line)["i"] for line in path.read_text().split("\n") if line] == [0, 1, 2]
+
+
+def test_a_run_finds_the_tokenizer_it_was_trained_with_and_refuses_another(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "tok.tiktoken").write_text("the ranks the run was trained with\n")
+    checkpoint = {"tokenizer": "data/tok.tiktoken", "tokenizer_sha256": file_sha256("data/tok.tiktoken")}
+    assert tokenizer_spec(checkpoint) == "data/tok.tiktoken"
+    assert tokenizer_spec({"tokenizer": "codegen", "tokenizer_sha256": None}) == "codegen"
+    assert tokenizer_spec({"tokenizer": "data/tok.tiktoken"}) == "data/tok.tiktoken"  # an older checkpoint
+    (tmp_path / "data" / "tok.tiktoken").write_text("ranks of data rebuilt since\n")
+    with pytest.raises(SystemExit, match="data/tok.tiktoken is not the tokenizer this run was trained with"):
+        tokenizer_spec(checkpoint)

@@ -277,6 +277,8 @@ def test_one_two_and_three_processes_take_the_same_steps_from_a_checkout_without
     for n in (2, 3):
         assert [losses[n][i] for i in losses[1]] == pytest.approx([losses[1][i] for i in losses[1]], rel=1e-5)
         one, many = load(runs[1]), load(runs[n])
+        meta = json.loads((checkout / "data" / "tinystories" / "meta.json").read_text())
+        assert one["tokenizer_sha256"] == many["tokenizer_sha256"] == meta["tokenizer_sha256"] is not None
         assert len(many["rng"]) == n and many["loader"] == one["loader"] == {"seed": 1337, "next_window": 24}
         # not the key biases: softmax cancels them (q.b is the same for every key of a query), so their gradients
         # are rounding noise, which Adam scales up to lr-sized steps that differ with the order of the reduction
