@@ -192,6 +192,55 @@ def cloze_accuracy(out_dir, cloze_path):
     return summary
 
 
+# real names that no list has, from one token to seven: the name copy's stand-ins for a story's hero
+COPY_NAMES = ("Jo", "Ty", "Bo", "Lev", "Ugo", "Kwame", "Ingrid", "Soren", "Beatrix", "Aurelio", "Rosalind", "Penelope",
+              "Matilda", "Gustavo", "Theodore", "Octavia", "Leopold", "Cornelius", "Wilhelmina", "Esperanza",
+              "Bartholomew", "Genevieve", "Maximilian", "Evangeline", "Florentina", "Temperance")
+
+
+def name_copy(out_dir, reference_path, n_stories=100):
+    """Copying a name, teacher-forced: in held-out stories whose hero is renamed (the story's own name, then each
+    of three COPY_NAMES), at every later mention of the hero given the name's first token, does the model's
+    argmax write the rest of the name and then end it? Shares by the name's length in tokens (a name and the
+    space before it) for the new names, and over all mentions of the story's own names and of the new ones."""
+    import torch
+
+    from generate import load_model
+
+    model, tokenizer = load_model(str(REPO / out_dir))
+    block_size = model.config.block_size
+    copied = {}  # (own or new, length in tokens) -> [mentions, copied]
+    stories = read_jsonl(reference_path, ("text", "characters"), "story")[:n_stories]
+    for i, record in enumerate(stories):
+        hero = record["characters"][0]["name"]
+        for kind, name in (("own", hero), *(("new", COPY_NAMES[(3 * i + j) % len(COPY_NAMES)]) for j in range(3))):
+            text = re.sub(rf"\b{re.escape(hero)}\b", name, record["text"])
+            ids = tokenizer.encode(text)[:block_size]
+            with torch.no_grad():
+                predicted = model(torch.tensor([ids]))[0][0].argmax(-1).tolist()
+            for mention in list(re.finditer(rf"\b{re.escape(name)}\b", text))[1:]:
+                start = mention.start() - (text[mention.start() - 1:mention.start()] == " ")
+                before, through = tokenizer.encode(text[:start]), tokenizer.encode(text[:mention.end()])
+                if through[:len(before)] != before or len(through) >= len(ids):
+                    continue  # the name is not a token boundary here, or past the window
+                ok = all(predicted[p - 1] == ids[p] for p in range(len(before) + 1, len(through)))
+                ok = ok and not tokenizer.decode([predicted[len(through) - 1]])[:1].isalpha()  # and it ends there
+                counts = copied.setdefault((kind, min(len(through) - len(before), 6)), [0, 0])
+                counts[0] += 1
+                counts[1] += ok
+
+    def share(keys):
+        mentions, ok = (sum(copied[k][i] for k in keys) for i in (0, 1))
+        return round(ok / mentions, 3) if mentions else None
+
+    lengths = sorted(n for kind, n in copied if kind == "new")
+    return {"own_names": share([k for k in copied if k[0] == "own"]),
+            "new_names": share([k for k in copied if k[0] == "new"]),
+            "new_names_by_tokens": {f"{n}{'+' if n == 6 else ''}": {"share": share([("new", n)]),
+                                                                     "mentions": copied[("new", n)][0]}
+                                    for n in lengths}}
+
+
 def measure(out_dir, lexicon, cloze_path, prompts=HERO_PROMPTS, per_prompt=8):
     """Every measure of one checkpoint; the samples go to out_dir/hero_test*.jsonl."""
     rows = hero_test(out_dir, lexicon, prompts, per_prompt)
@@ -203,6 +252,7 @@ def measure(out_dir, lexicon, cloze_path, prompts=HERO_PROMPTS, per_prompt=8):
         own[f"hero_kept_{key}"] = summarize(own_rows, lexicon)["hero_kept"]
     cloze = cloze_accuracy(out_dir, cloze_path)
     return {**summarize(rows, lexicon), **own, "cloze_acc": cloze["acc"], "cloze_acc_ci95": cloze["acc_ci95"],
+            "name_copy": name_copy(out_dir, Path(cloze_path).with_name("reference.jsonl")),
             "sample": rows[0]["prompt"] + rows[0]["text"],  # the same prompt at every stage
             "kept_sample": next((r["prompt"] + r["text"] for r in rows if r["hero_kept"]), None)}
 
@@ -298,13 +348,19 @@ def lowercase(measures):
     return f" ({measures['invented_word_share']:.1%})" if "invented_word_share" in measures else ""
 
 
+def copied(measures):
+    """name_copy's two shares; "-" in runs from before it was measured."""
+    copy = measures.get("name_copy")
+    return f"{copy['own_names']:.0%}, {copy['new_names']:.0%}" if copy else "-"
+
+
 def report(results):
     curve = {it: (s, loss) for it, s, loss in results.get("curve", [])}  # there once the run has ended
     tokens_per_step = results.get("tokens_per_step", float("nan"))
     lines = ["| step | tokens | training time | val loss | well-formed sentences | hero kept: all (data's names, "
              "new names) | own openings: data's names, new names | other names (median) | non-words (lowercase) | "
-             "name cloze | sample |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "name cloze | name copied: data's kind, new | sample |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for end, c in sorted(results["checkpoints"].items(), key=lambda item: int(item[0])):
         seconds, loss = curve.get(int(end), (float("nan"), float("nan")))
         lines.append(f"| {end} | {int(end) * tokens_per_step / 1e6:.2f}M | {seconds / 60:.1f} min | {loss:.3f} | "
@@ -312,9 +368,9 @@ def report(results):
                      f"{c['hero_kept_new_names']:.0%}) | "
                      f"{c['hero_kept_own_listed']:.0%}, {c['hero_kept_own_new']:.0%} | "
                      f"{c['median_other_names']:g} | {c['nonword_share']:.1%}{lowercase(c)} | {c['cloze_acc']:.0%} | "
-                     f"{short(c['sample'])} |")
+                     f"{copied(c)} | {short(c['sample'])} |")
     ref = results["reference"]
     lines.append(f"| synth.py stories (not trained on) | | | | {ref['well_formed_sentences']:.0%} | "
                  f"{ref['hero_kept']:.0%} | | {ref['median_other_names']:g} | {ref['nonword_share']:.1%}{lowercase(ref)} "
-                 "| | |")
+                 "| | | |")
     return "\n".join(lines + ["", machine_line(results)])

@@ -1,5 +1,6 @@
 """experiments/: resuming, the numbers it derives from runs, its measures and its tables (budget: < 30 s)."""
 import json
+import re
 from types import SimpleNamespace
 
 import torch
@@ -106,7 +107,7 @@ def test_report_tables_from_a_results_file(tmp_path, monkeypatch, capsys):
                                       "hero_kept_seen_names": 0.5, "hero_kept_own_listed": 0.75,
                                       "hero_kept_own_new": 0.0625,
                                       "median_other_names": 2, "nonword_share": 0.012, "invented_word_share": 0.004,
-                                      "cloze_acc": 0.31,
+                                      "cloze_acc": 0.31, "name_copy": {"own_names": 0.875, "new_names": 0.25},
                                       "sample": "Once | upon"}},
                "reference": {"well_formed_sentences": 0.97, "hero_kept": 0.9, "median_other_names": 1,
                              "nonword_share": 0.0}}
@@ -115,7 +116,7 @@ def test_report_tables_from_a_results_file(tmp_path, monkeypatch, capsys):
     main(["report", "--results_dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert "| S | 1.84M | 1.23M | filtered | yes | 1.2% [0.8, 1.8] (25/2000) | - | 2.250 |" in out
-    assert "| 50 | 0.20M | 0.5 min | 3.100 | 50% | 25% (50%, 12%) | 75%, 6% | 2 | 1.2% (0.4%) | 31% | Once \\| upon |" in out
+    assert "| 50 | 0.20M | 0.5 min | 3.100 | 50% | 25% (50%, 12%) | 75%, 6% | 2 | 1.2% (0.4%) | 31% | 88%, 25% | Once \\| upon |" in out
     assert "Test CPU, 2 cores" in out and "commit abc1234" in out
 
 
@@ -145,3 +146,58 @@ def test_a_run_from_scratch_does_not_keep_another_runs_measures(tmp_path, monkey
     monkeypatch.setattr(tinystories, "checkpoint_iter", lambda out: 20)  # resumed: its own measures stay
     tinystories.run(args)
     assert measured == []
+
+
+class CharTokenizer:
+    """One token per character: a name of n letters and the space before it are n + 1 tokens."""
+
+    def encode(self, text):
+        return [ord(c) for c in text]
+
+    def decode(self, ids):
+        return "".join(chr(i) for i in ids)
+
+
+class NextCharModel:
+    """Predicts each next character right, except as the `rule` says: a stand-in whose copies are known."""
+
+    config = SimpleNamespace(block_size=512)
+
+    def __init__(self, rule=lambda text, t: text[t + 1]):
+        self.rule = rule
+
+    def __call__(self, idx):
+        text = "".join(chr(i) for i in idx[0].tolist())
+        logits = torch.zeros(1, len(text), 128)
+        for t in range(len(text) - 1):
+            logits[0, t, ord(self.rule(text, t))] = 1.0
+        return logits, None
+
+
+def test_name_copy_counts_whole_copies_by_length(tmp_path, monkeypatch):
+    import generate
+
+    reference = tmp_path / "reference.jsonl"
+    reference.write_text(json.dumps({"text": "Pip had a ball. Pip ran to the park. Then Pip sat down.",
+                                     "characters": [{"name": "Pip"}]}) + "\n")
+    monkeypatch.setattr(tinystories, "COPY_NAMES", ("Jo", "Rosalind", "Wilhelmina"))
+
+    def copy_with(model):
+        monkeypatch.setattr(generate, "load_model", lambda out_dir: (model, CharTokenizer()))
+        return tinystories.name_copy(tmp_path, reference)
+
+    perfect = copy_with(NextCharModel())
+    assert perfect["own_names"] == perfect["new_names"] == 1.0
+    assert perfect["new_names_by_tokens"] == {"3": {"share": 1.0, "mentions": 2},  # " Jo", named twice more
+                                              "6+": {"share": 1.0, "mentions": 4}}
+
+    def stops_after_five_letters(text, t):
+        word = re.search(r"[A-Za-z]*$", text[:t + 1]).group()
+        return "." if len(word) >= 5 and text[t + 1].isalpha() else text[t + 1]
+
+    short = copy_with(NextCharModel(stops_after_five_letters))
+    assert short["own_names"] == 1.0 and short["new_names"] == round(2 / 6, 3)
+    assert short["new_names_by_tokens"]["3"]["share"] == 1.0 and short["new_names_by_tokens"]["6+"]["share"] == 0.0
+    runs_on = copy_with(NextCharModel(lambda text, t: "x" if text[t].isalpha() and not text[t + 1].isalpha()
+                                      else text[t + 1]))
+    assert runs_on["own_names"] == runs_on["new_names"] == 0.0  # a copy must end where the name does
